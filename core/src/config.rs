@@ -1,0 +1,479 @@
+//! Model configuration, read straight from a Hugging Face `config.json`.
+//!
+//! Each supported `model_type` has its own serde struct with the field names
+//! transformers writes; all of them are turned into one [`ModelConfig`] that the
+//! decoder is built from. Options that would change the computation but are not
+//! implemented are rejected by name rather than ignored.
+
+use serde::Deserialize;
+use serde_json::Value;
+
+use crate::error::{Error, Result};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Architecture {
+    Llama,
+    Gpt2,
+    GptNeo,
+    GptNeoX,
+}
+
+/// The MLP's non-linearity, named as in transformers' `ACT2FN`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Activation {
+    Silu,
+    /// Exact GELU, with erf.
+    Gelu,
+    /// GELU's tanh approximation (`gelu_new`, `gelu_fast`, `gelu_pytorch_tanh`).
+    GeluTanh,
+    QuickGelu,
+    Relu,
+}
+
+impl Activation {
+    fn parse(file: &str, option: &str, name: &str) -> Result<Self> {
+        Ok(match name {
+            "silu" | "swish" => Activation::Silu,
+            "gelu" => Activation::Gelu,
+            "gelu_new" | "gelu_fast" | "gelu_pytorch_tanh" => Activation::GeluTanh,
+            "quick_gelu" => Activation::QuickGelu,
+            "relu" => Activation::Relu,
+            other => {
+                return Err(unsupported(file, option, other, "unknown activation function"));
+            }
+        })
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum NormKind {
+    Rms,
+    Layer,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Positions {
+    /// Rotary embeddings on the first `rotary_dims` dimensions of each head.
+    Rotary { theta: f64, rotary_dims: usize },
+    /// A learned position-embedding table added to the token embeddings.
+    Learned,
+}
+
+/// Everything the decoder needs to know, whatever the checkpoint's family.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ModelConfig {
+    pub architecture: Architecture,
+    pub vocab_size: usize,
+    pub hidden_size: usize,
+    pub num_layers: usize,
+    pub num_heads: usize,
+    pub num_kv_heads: usize,
+    pub head_dim: usize,
+    pub intermediate_size: usize,
+    /// Longest sequence the model was trained on (its context window).
+    pub max_positions: usize,
+    pub positions: Positions,
+    pub norm: NormKind,
+    pub norm_eps: f64,
+    pub activation: Activation,
+    /// SwiGLU-style `down(act(gate(x)) * up(x))` instead of `fc_out(act(fc_in(x)))`.
+    pub gated_mlp: bool,
+    /// GPT-NeoX: `x + attn(ln1(x)) + mlp(ln2(x))`.
+    pub parallel_residual: bool,
+    pub tie_embeddings: bool,
+    /// GPT-Neo does not divide attention scores by sqrt(head_dim).
+    pub scale_attention: bool,
+    /// Per layer: `Some(w)` restricts attention to the last `w` positions (GPT-Neo's local layers).
+    pub attention_windows: Vec<Option<usize>>,
+    pub bos_token_id: Option<u32>,
+    pub eos_token_id: Option<u32>,
+}
+
+impl ModelConfig {
+    /// Parses a `config.json`; `file` names it in error messages.
+    pub fn from_json(file: &str, json: &[u8]) -> Result<Self> {
+        let value: Value = serde_json::from_slice(json)
+            .map_err(|e| Error::bad_file(file, format!("not valid JSON: {e}")))?;
+        let model_type = value
+            .get("model_type")
+            .and_then(Value::as_str)
+            .ok_or_else(|| Error::bad_file(file, "no `model_type` field"))?
+            .to_string();
+        let parse_err = |e: serde_json::Error| Error::bad_file(file, format!("bad config: {e}"));
+        let config = match model_type.as_str() {
+            "llama" => serde_json::from_value::<LlamaJson>(value).map_err(parse_err)?.into_config(file)?,
+            "gpt2" => serde_json::from_value::<Gpt2Json>(value).map_err(parse_err)?.into_config(file)?,
+            "gpt_neo" => serde_json::from_value::<GptNeoJson>(value).map_err(parse_err)?.into_config(file)?,
+            "gpt_neox" => serde_json::from_value::<GptNeoXJson>(value).map_err(parse_err)?.into_config(file)?,
+            _ => return Err(Error::UnsupportedModelType { file: file.into(), model_type }),
+        };
+        config.validate(file)?;
+        Ok(config)
+    }
+
+    fn validate(&self, file: &str) -> Result<()> {
+        if self.num_heads == 0 || self.num_kv_heads == 0 || self.num_heads % self.num_kv_heads != 0 {
+            return Err(Error::bad_file(
+                file,
+                format!(
+                    "{} attention heads cannot be shared among {} key/value heads",
+                    self.num_heads, self.num_kv_heads
+                ),
+            ));
+        }
+        if let Positions::Rotary { rotary_dims, .. } = self.positions {
+            if rotary_dims % 2 != 0 || rotary_dims > self.head_dim {
+                return Err(Error::bad_file(
+                    file,
+                    format!("rotary dimensions {rotary_dims} do not fit a head of {}", self.head_dim),
+                ));
+            }
+        }
+        Ok(())
+    }
+
+    /// Number of parameters, counting a tied embedding once.
+    pub fn num_parameters(&self) -> usize {
+        let h = self.hidden_size;
+        let kv = self.num_kv_heads * self.head_dim;
+        let q = self.num_heads * self.head_dim;
+        let attention = h * q + 2 * h * kv + q * h;
+        let mlp = if self.gated_mlp { 3 } else { 2 } * h * self.intermediate_size;
+        let norms = 2 * h;
+        let embed = self.vocab_size * h;
+        let head = if self.tie_embeddings { 0 } else { embed };
+        let positions = match self.positions {
+            Positions::Learned => self.max_positions * h,
+            Positions::Rotary { .. } => 0,
+        };
+        embed + head + positions + h + self.num_layers * (attention + mlp + norms)
+    }
+}
+
+fn unsupported(file: &str, option: &str, value: impl std::fmt::Display, why: &str) -> Error {
+    Error::UnsupportedOption {
+        file: file.into(),
+        option: option.into(),
+        value: value.to_string(),
+        why: why.into(),
+    }
+}
+
+/// Newer transformers write `rope_parameters` instead of top-level `rope_theta`/`rope_scaling`.
+#[derive(Debug, Deserialize, Default)]
+struct RopeParameters {
+    rope_type: Option<String>,
+    rope_theta: Option<f64>,
+    partial_rotary_factor: Option<f64>,
+}
+
+fn check_rope_type(file: &str, rope: &Option<RopeParameters>, scaling: &Option<Value>) -> Result<()> {
+    if let Some(scaling) = scaling {
+        if !scaling.is_null() {
+            return Err(unsupported(file, "rope_scaling", scaling, "only unscaled rotary positions are implemented"));
+        }
+    }
+    match rope.as_ref().and_then(|r| r.rope_type.as_deref()) {
+        None | Some("default") => Ok(()),
+        Some(other) => Err(unsupported(file, "rope_parameters.rope_type", other, "only `default` rotary positions are implemented")),
+    }
+}
+
+fn token_id(value: &Option<Value>) -> Option<u32> {
+    match value {
+        Some(Value::Number(n)) => n.as_u64().map(|n| n as u32),
+        // Some configs list several end tokens; the first is the canonical one.
+        Some(Value::Array(ids)) => ids.first().and_then(Value::as_u64).map(|n| n as u32),
+        _ => None,
+    }
+}
+
+#[derive(Debug, Deserialize)]
+struct LlamaJson {
+    vocab_size: usize,
+    hidden_size: usize,
+    intermediate_size: usize,
+    num_hidden_layers: usize,
+    num_attention_heads: usize,
+    num_key_value_heads: Option<usize>,
+    head_dim: Option<usize>,
+    #[serde(default = "default_llama_positions")]
+    max_position_embeddings: usize,
+    #[serde(default = "default_rms_eps")]
+    rms_norm_eps: f64,
+    rope_theta: Option<f64>,
+    rope_scaling: Option<Value>,
+    rope_parameters: Option<RopeParameters>,
+    #[serde(default = "default_silu")]
+    hidden_act: String,
+    #[serde(default)]
+    attention_bias: bool,
+    #[serde(default)]
+    mlp_bias: bool,
+    #[serde(default)]
+    tie_word_embeddings: bool,
+    bos_token_id: Option<Value>,
+    eos_token_id: Option<Value>,
+}
+
+fn default_llama_positions() -> usize {
+    2048
+}
+fn default_rms_eps() -> f64 {
+    1e-6
+}
+fn default_silu() -> String {
+    "silu".into()
+}
+fn default_ln_eps() -> f64 {
+    1e-5
+}
+fn default_gelu_new() -> String {
+    "gelu_new".into()
+}
+
+impl LlamaJson {
+    fn into_config(self, file: &str) -> Result<ModelConfig> {
+        check_rope_type(file, &self.rope_parameters, &self.rope_scaling)?;
+        if self.attention_bias {
+            return Err(unsupported(file, "attention_bias", true, "Llama attention biases are not implemented"));
+        }
+        if self.mlp_bias {
+            return Err(unsupported(file, "mlp_bias", true, "Llama MLP biases are not implemented"));
+        }
+        let head_dim = self.head_dim.unwrap_or(self.hidden_size / self.num_attention_heads);
+        let theta = self
+            .rope_parameters
+            .as_ref()
+            .and_then(|r| r.rope_theta)
+            .or(self.rope_theta)
+            .unwrap_or(10_000.0);
+        Ok(ModelConfig {
+            architecture: Architecture::Llama,
+            vocab_size: self.vocab_size,
+            hidden_size: self.hidden_size,
+            num_layers: self.num_hidden_layers,
+            num_heads: self.num_attention_heads,
+            num_kv_heads: self.num_key_value_heads.unwrap_or(self.num_attention_heads),
+            head_dim,
+            intermediate_size: self.intermediate_size,
+            max_positions: self.max_position_embeddings,
+            positions: Positions::Rotary { theta, rotary_dims: head_dim },
+            norm: NormKind::Rms,
+            norm_eps: self.rms_norm_eps,
+            activation: Activation::parse(file, "hidden_act", &self.hidden_act)?,
+            gated_mlp: true,
+            parallel_residual: false,
+            tie_embeddings: self.tie_word_embeddings,
+            scale_attention: true,
+            attention_windows: vec![None; self.num_hidden_layers],
+            bos_token_id: token_id(&self.bos_token_id),
+            eos_token_id: token_id(&self.eos_token_id),
+        })
+    }
+}
+
+#[derive(Debug, Deserialize)]
+struct Gpt2Json {
+    vocab_size: usize,
+    n_positions: usize,
+    n_embd: usize,
+    n_layer: usize,
+    n_head: usize,
+    n_inner: Option<usize>,
+    #[serde(default = "default_gelu_new")]
+    activation_function: String,
+    #[serde(default = "default_ln_eps")]
+    layer_norm_epsilon: f64,
+    #[serde(default = "default_true")]
+    scale_attn_weights: bool,
+    #[serde(default)]
+    scale_attn_by_inverse_layer_idx: bool,
+    #[serde(default = "default_true")]
+    tie_word_embeddings: bool,
+    bos_token_id: Option<Value>,
+    eos_token_id: Option<Value>,
+}
+
+fn default_true() -> bool {
+    true
+}
+
+impl Gpt2Json {
+    fn into_config(self, file: &str) -> Result<ModelConfig> {
+        if self.scale_attn_by_inverse_layer_idx {
+            return Err(unsupported(file, "scale_attn_by_inverse_layer_idx", true, "not implemented"));
+        }
+        if !self.tie_word_embeddings {
+            return Err(unsupported(file, "tie_word_embeddings", false, "GPT-2 checkpoints share the embedding with the output layer"));
+        }
+        Ok(ModelConfig {
+            architecture: Architecture::Gpt2,
+            vocab_size: self.vocab_size,
+            hidden_size: self.n_embd,
+            num_layers: self.n_layer,
+            num_heads: self.n_head,
+            num_kv_heads: self.n_head,
+            head_dim: self.n_embd / self.n_head,
+            intermediate_size: self.n_inner.unwrap_or(4 * self.n_embd),
+            max_positions: self.n_positions,
+            positions: Positions::Learned,
+            norm: NormKind::Layer,
+            norm_eps: self.layer_norm_epsilon,
+            activation: Activation::parse(file, "activation_function", &self.activation_function)?,
+            gated_mlp: false,
+            parallel_residual: false,
+            tie_embeddings: true,
+            scale_attention: self.scale_attn_weights,
+            attention_windows: vec![None; self.n_layer],
+            bos_token_id: token_id(&self.bos_token_id),
+            eos_token_id: token_id(&self.eos_token_id),
+        })
+    }
+}
+
+#[derive(Debug, Deserialize)]
+struct GptNeoJson {
+    vocab_size: usize,
+    max_position_embeddings: usize,
+    hidden_size: usize,
+    num_layers: usize,
+    num_heads: usize,
+    intermediate_size: Option<usize>,
+    #[serde(default = "default_window")]
+    window_size: usize,
+    /// e.g. `[[["global", "local"], 12]]`: a pattern and how often it repeats.
+    attention_types: Vec<(Vec<String>, usize)>,
+    #[serde(default = "default_gelu_new")]
+    activation_function: String,
+    #[serde(default = "default_ln_eps")]
+    layer_norm_epsilon: f64,
+    bos_token_id: Option<Value>,
+    eos_token_id: Option<Value>,
+}
+
+fn default_window() -> usize {
+    256
+}
+
+impl GptNeoJson {
+    fn into_config(self, file: &str) -> Result<ModelConfig> {
+        let mut windows = Vec::new();
+        for (pattern, repeat) in &self.attention_types {
+            for _ in 0..*repeat {
+                for kind in pattern {
+                    windows.push(match kind.as_str() {
+                        "global" => None,
+                        "local" => Some(self.window_size),
+                        other => return Err(unsupported(file, "attention_types", other, "expected `global` or `local`")),
+                    });
+                }
+            }
+        }
+        if windows.len() != self.num_layers {
+            return Err(Error::bad_file(
+                file,
+                format!("attention_types describes {} layers but num_layers is {}", windows.len(), self.num_layers),
+            ));
+        }
+        Ok(ModelConfig {
+            architecture: Architecture::GptNeo,
+            vocab_size: self.vocab_size,
+            hidden_size: self.hidden_size,
+            num_layers: self.num_layers,
+            num_heads: self.num_heads,
+            num_kv_heads: self.num_heads,
+            head_dim: self.hidden_size / self.num_heads,
+            intermediate_size: self.intermediate_size.unwrap_or(4 * self.hidden_size),
+            max_positions: self.max_position_embeddings,
+            positions: Positions::Learned,
+            norm: NormKind::Layer,
+            norm_eps: self.layer_norm_epsilon,
+            activation: Activation::parse(file, "activation_function", &self.activation_function)?,
+            gated_mlp: false,
+            parallel_residual: false,
+            tie_embeddings: true,
+            scale_attention: false,
+            attention_windows: windows,
+            bos_token_id: token_id(&self.bos_token_id),
+            eos_token_id: token_id(&self.eos_token_id),
+        })
+    }
+}
+
+#[derive(Debug, Deserialize)]
+struct GptNeoXJson {
+    vocab_size: usize,
+    max_position_embeddings: usize,
+    hidden_size: usize,
+    num_hidden_layers: usize,
+    num_attention_heads: usize,
+    intermediate_size: usize,
+    #[serde(default = "default_gelu")]
+    hidden_act: String,
+    rotary_pct: Option<f64>,
+    partial_rotary_factor: Option<f64>,
+    rotary_emb_base: Option<f64>,
+    rope_theta: Option<f64>,
+    rope_scaling: Option<Value>,
+    rope_parameters: Option<RopeParameters>,
+    #[serde(default = "default_ln_eps")]
+    layer_norm_eps: f64,
+    #[serde(default = "default_true")]
+    use_parallel_residual: bool,
+    #[serde(default = "default_true")]
+    attention_bias: bool,
+    #[serde(default)]
+    tie_word_embeddings: bool,
+    bos_token_id: Option<Value>,
+    eos_token_id: Option<Value>,
+}
+
+fn default_gelu() -> String {
+    "gelu".into()
+}
+
+impl GptNeoXJson {
+    fn into_config(self, file: &str) -> Result<ModelConfig> {
+        check_rope_type(file, &self.rope_parameters, &self.rope_scaling)?;
+        if !self.attention_bias {
+            return Err(unsupported(file, "attention_bias", false, "GPT-NeoX without attention biases is not implemented"));
+        }
+        let head_dim = self.hidden_size / self.num_attention_heads;
+        let rope = self.rope_parameters.as_ref();
+        let fraction = rope
+            .and_then(|r| r.partial_rotary_factor)
+            .or(self.partial_rotary_factor)
+            .or(self.rotary_pct)
+            .unwrap_or(0.25);
+        let theta = rope
+            .and_then(|r| r.rope_theta)
+            .or(self.rope_theta)
+            .or(self.rotary_emb_base)
+            .unwrap_or(10_000.0);
+        Ok(ModelConfig {
+            architecture: Architecture::GptNeoX,
+            vocab_size: self.vocab_size,
+            hidden_size: self.hidden_size,
+            num_layers: self.num_hidden_layers,
+            num_heads: self.num_attention_heads,
+            num_kv_heads: self.num_attention_heads,
+            head_dim,
+            intermediate_size: self.intermediate_size,
+            max_positions: self.max_position_embeddings,
+            // transformers: int(head_dim * rotary_pct)
+            positions: Positions::Rotary { theta, rotary_dims: (head_dim as f64 * fraction) as usize },
+            norm: NormKind::Layer,
+            norm_eps: self.layer_norm_eps,
+            activation: Activation::parse(file, "hidden_act", &self.hidden_act)?,
+            gated_mlp: false,
+            parallel_residual: self.use_parallel_residual,
+            tie_embeddings: self.tie_word_embeddings,
+            scale_attention: true,
+            attention_windows: vec![None; self.num_hidden_layers],
+            bos_token_id: token_id(&self.bos_token_id),
+            eos_token_id: token_id(&self.eos_token_id),
+        })
+    }
+}

@@ -1,0 +1,160 @@
+//! A model ready to use: its configuration, tokenizer and decoder, loaded from
+//! the files of a Hugging Face model folder (as bytes, so that the browser and
+//! the CLI share the code).
+
+use burn::tensor::Device;
+
+use crate::config::ModelConfig;
+use crate::error::{Error, Result};
+use crate::model::Decoder;
+use crate::scoring::{ScoreRequest, TokenScores, rolling_windows, score_batch};
+use crate::tokenizer::TextTokenizer;
+use crate::weights::SafetensorsWeights;
+
+/// The files of a Hugging Face model folder, read into memory.
+pub struct ModelFiles {
+    /// Shown to the user and in errors (a folder path or a URL).
+    pub name: String,
+    pub config_json: Vec<u8>,
+    pub tokenizer_json: Vec<u8>,
+    pub tokenizer_config_json: Option<Vec<u8>>,
+    /// `(file name, bytes)` of every safetensors shard.
+    pub safetensors: Vec<(String, Vec<u8>)>,
+}
+
+impl ModelFiles {
+    /// Reads a model folder: `config.json`, `tokenizer.json`, optional
+    /// `tokenizer_config.json`, and `model.safetensors` or the shards listed in
+    /// `model.safetensors.index.json`.
+    #[cfg(not(target_family = "wasm"))]
+    pub fn from_dir(dir: &std::path::Path) -> Result<Self> {
+        let read = |name: &str| {
+            let path = dir.join(name);
+            std::fs::read(&path).map_err(|e| Error::bad_file(path.display().to_string(), e))
+        };
+        let index_path = dir.join("model.safetensors.index.json");
+        let shard_names = if index_path.exists() {
+            SafetensorsWeights::shard_names_from_index(&index_path.display().to_string(), &read("model.safetensors.index.json")?)?
+        } else {
+            vec!["model.safetensors".to_string()]
+        };
+        let safetensors = shard_names
+            .into_iter()
+            .map(|name| Ok((dir.join(&name).display().to_string(), read(&name)?)))
+            .collect::<Result<Vec<_>>>()?;
+        Ok(Self {
+            name: dir.display().to_string(),
+            config_json: read("config.json")?,
+            tokenizer_json: read("tokenizer.json")?,
+            tokenizer_config_json: read("tokenizer_config.json").ok(),
+            safetensors,
+        })
+    }
+}
+
+pub struct LanguageModel {
+    pub name: String,
+    pub config: ModelConfig,
+    pub tokenizer: TextTokenizer,
+    pub decoder: Decoder,
+    /// Bytes of weights as stored in the files.
+    pub file_bytes: usize,
+}
+
+/// Log-probabilities of each token of one text. Entry `j` of `logprobs`, `means`
+/// and `variances` belongs to the distribution that predicted token `j`; the first
+/// token has no prediction (`None`).
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct TextScores {
+    pub text: String,
+    pub tokens: Vec<u32>,
+    pub token_strs: Vec<String>,
+    pub logprobs: Vec<Option<f32>>,
+    pub mean: Vec<Option<f32>>,
+    pub var: Vec<Option<f32>>,
+}
+
+/// A text split into scoring requests, waiting for their scores.
+pub struct TextPlan {
+    pub text: String,
+    pub tokens: Vec<u32>,
+    pub requests: Vec<ScoreRequest>,
+}
+
+impl LanguageModel {
+    pub fn load(files: ModelFiles, device: &Device) -> Result<Self> {
+        let config = ModelConfig::from_json(&format!("{}/config.json", files.name), &files.config_json)?;
+        let tokenizer = TextTokenizer::from_bytes(
+            &format!("{}/tokenizer.json", files.name),
+            &files.tokenizer_json,
+            files.tokenizer_config_json.as_deref(),
+        )?;
+        let file_bytes = files.safetensors.iter().map(|(_, b)| b.len()).sum();
+        let weights = SafetensorsWeights::from_shards(files.name.clone(), files.safetensors)?;
+        let decoder = Decoder::load(&config, &weights, device)?;
+        Ok(Self {
+            name: files.name,
+            config,
+            tokenizer,
+            decoder,
+            file_bytes,
+        })
+    }
+
+    /// Tokenizes `text` and splits it into rolling windows of the model's context.
+    pub fn plan_text(&self, text: &str) -> Result<TextPlan> {
+        let tokens = self.tokenizer.encode(text)?;
+        let requests = match tokens.split_first() {
+            Some((&first, rest)) => rolling_windows(first, rest, self.config.max_positions),
+            None => Vec::new(),
+        };
+        Ok(TextPlan {
+            text: text.to_string(),
+            tokens,
+            requests,
+        })
+    }
+
+    /// Joins the scores of a plan's requests (in order) into per-token scores.
+    pub fn finish_text(&self, plan: TextPlan, scores: Vec<TokenScores>) -> TextScores {
+        let mut logprobs = Vec::with_capacity(plan.tokens.len());
+        let mut mean = Vec::with_capacity(plan.tokens.len());
+        let mut var = Vec::with_capacity(plan.tokens.len());
+        if !plan.tokens.is_empty() {
+            logprobs.push(None);
+            mean.push(None);
+            var.push(None);
+        }
+        for s in scores {
+            logprobs.extend(s.logprobs.into_iter().map(Some));
+            mean.extend(s.means.into_iter().map(Some));
+            var.extend(s.variances.into_iter().map(Some));
+        }
+        TextScores {
+            token_strs: plan.tokens.iter().map(|&t| self.tokenizer.token_str(t)).collect(),
+            text: plan.text,
+            tokens: plan.tokens,
+            logprobs,
+            mean,
+            var,
+        }
+    }
+
+    /// Scores texts, `batch_size` windows per forward pass.
+    pub async fn score_texts(&self, texts: &[String], batch_size: usize) -> Result<Vec<TextScores>> {
+        let plans = texts.iter().map(|t| self.plan_text(t)).collect::<Result<Vec<_>>>()?;
+        let requests: Vec<ScoreRequest> = plans.iter().flat_map(|p| p.requests.iter().cloned()).collect();
+        let mut scores = Vec::with_capacity(requests.len());
+        for batch in requests.chunks(batch_size.max(1)) {
+            scores.extend(score_batch(&self.decoder, batch).await?);
+        }
+        let mut scores = scores.into_iter();
+        Ok(plans
+            .into_iter()
+            .map(|plan| {
+                let mine = scores.by_ref().take(plan.requests.len()).collect();
+                self.finish_text(plan, mine)
+            })
+            .collect())
+    }
+}

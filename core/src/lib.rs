@@ -1,0 +1,14 @@
+//! tinyeval's computation: models, tokenizers, scoring, tasks and metrics.
+//! No UI and no web dependencies; every entry point takes the burn `Device` it runs on.
+
+pub mod config;
+pub mod error;
+pub mod language_model;
+pub mod model;
+pub mod scoring;
+pub mod tokenizer;
+pub mod weights;
+
+pub use burn::tensor::Device;
+pub use error::{Error, Result};
+pub use language_model::{LanguageModel, ModelFiles, TextScores};

@@ -1,0 +1,81 @@
+//! The feed-forward block: gated (SwiGLU, Llama) or plain two-layer (GPT family).
+
+use burn::tensor::Tensor;
+
+use crate::config::{Activation, Architecture, ModelConfig};
+use crate::error::Result;
+use crate::model::layers::{Linear, Loader, activate, names};
+
+#[derive(Clone, Debug)]
+pub enum Mlp {
+    /// `down(act(gate(x)) * up(x))`
+    Gated { gate: Linear, up: Linear, down: Linear, act: Activation },
+    /// `fc_out(act(fc_in(x)))`
+    Plain { fc_in: Linear, fc_out: Linear, act: Activation },
+}
+
+impl Mlp {
+    pub fn load(loader: &Loader, config: &ModelConfig, prefixes: &[&str], layer: usize) -> Result<Self> {
+        let (h, m) = (config.hidden_size, config.intermediate_size);
+        let act = config.activation;
+        let w = |name: String, shape: &[usize]| loader.host(&names(prefixes, &name), shape);
+        Ok(match config.architecture {
+            Architecture::Llama => {
+                let p = format!("layers.{layer}.mlp");
+                Mlp::Gated {
+                    gate: Linear::from_torch(w(format!("{p}.gate_proj.weight"), &[m, h])?, None, loader),
+                    up: Linear::from_torch(w(format!("{p}.up_proj.weight"), &[m, h])?, None, loader),
+                    down: Linear::from_torch(w(format!("{p}.down_proj.weight"), &[h, m])?, None, loader),
+                    act,
+                }
+            }
+            Architecture::Gpt2 => {
+                // Conv1D: weights already [in, out].
+                let p = format!("h.{layer}.mlp");
+                Mlp::Plain {
+                    fc_in: Linear::new(
+                        loader.upload(w(format!("{p}.c_fc.weight"), &[h, m])?),
+                        Some(loader.upload(w(format!("{p}.c_fc.bias"), &[m])?)),
+                    ),
+                    fc_out: Linear::new(
+                        loader.upload(w(format!("{p}.c_proj.weight"), &[m, h])?),
+                        Some(loader.upload(w(format!("{p}.c_proj.bias"), &[h])?)),
+                    ),
+                    act,
+                }
+            }
+            Architecture::GptNeo => {
+                let p = format!("h.{layer}.mlp");
+                Mlp::Plain {
+                    fc_in: Linear::from_torch(w(format!("{p}.c_fc.weight"), &[m, h])?, Some(w(format!("{p}.c_fc.bias"), &[m])?), loader),
+                    fc_out: Linear::from_torch(w(format!("{p}.c_proj.weight"), &[h, m])?, Some(w(format!("{p}.c_proj.bias"), &[h])?), loader),
+                    act,
+                }
+            }
+            Architecture::GptNeoX => {
+                let p = format!("layers.{layer}.mlp");
+                Mlp::Plain {
+                    fc_in: Linear::from_torch(
+                        w(format!("{p}.dense_h_to_4h.weight"), &[m, h])?,
+                        Some(w(format!("{p}.dense_h_to_4h.bias"), &[m])?),
+                        loader,
+                    ),
+                    fc_out: Linear::from_torch(
+                        w(format!("{p}.dense_4h_to_h.weight"), &[h, m])?,
+                        Some(w(format!("{p}.dense_4h_to_h.bias"), &[h])?),
+                        loader,
+                    ),
+                    act,
+                }
+            }
+        })
+    }
+
+    /// `x`: [batch, seq, hidden]
+    pub fn forward(&self, x: Tensor<3>) -> Tensor<3> {
+        match self {
+            Mlp::Gated { gate, up, down, act } => down.forward(activate(*act, gate.forward(x.clone())) * up.forward(x)),
+            Mlp::Plain { fc_in, fc_out, act } => fc_out.forward(activate(*act, fc_in.forward(x))),
+        }
+    }
+}

@@ -1,0 +1,438 @@
+#!/usr/bin/env python3
+"""Write tinyeval's reference models: a random demo model and tiny test models.
+
+Usage (from the repository root):
+
+    python scripts/make_reference_models.py [--tinyhelen-dir DIR]
+
+The TinyHelen data folder is taken from --tinyhelen-dir, else $TINYHELEN_DIR,
+else ../shared/data/tinyhelen relative to the repository root.
+
+Writes:
+  public/models/llama-2k-1m-random/        random LlamaForCausalLM, exactly the
+                                           TinyHelen llama-2K-1M shape, float32,
+                                           with the gpt-2K tokenizer (6.3 MB).
+  core/tests/fixtures/models/<name>/       tiny random models, one per
+                                           architecture quirk (see MODELS below).
+
+Every folder holds config.json, model.safetensors, generation_config.json,
+tokenizer.json, tokenizer_config.json and special_tokens_map.json.
+
+Determinism: all weights are drawn from numpy's PCG64 Generator (seeded per
+model, stable across platforms) in float64 and cast to float32, so the output
+does not depend on torch's CPU RNG kernels. torch.manual_seed is set as well.
+The llama-sp tokenizer is trained by the `tokenizers` BPE trainer, which is
+deterministic for a given input; the script checks this by training twice.
+
+Config styles: transformers 5 writes rotary settings as `rope_parameters`
+({"rope_theta", "partial_rotary_factor", "rope_type"}). Checkpoints on the Hub
+written by transformers 4 use the legacy top-level keys instead (`rope_theta`
+for Llama; `rotary_pct` + `rotary_emb_base` for GPT-NeoX/Pythia; `torch_dtype`
+instead of `dtype`). To exercise both, some folders are rewritten to the legacy
+style (CONFIG_STYLE below); the script reloads every config with transformers
+and asserts that the effective rotary settings are what was intended.
+
+Made with (see scripts/requirements-reference.txt): Python 3.11.7,
+torch 2.15.0, transformers 5.24.0, tokenizers 0.23.3, safetensors 0.8.0,
+numpy 2.4.6.
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+import os
+import shutil
+import sys
+from pathlib import Path
+
+import numpy as np
+import torch
+import transformers
+from tokenizers import Tokenizer, decoders, models, normalizers, pre_tokenizers, trainers
+from transformers import (
+    AutoConfig,
+    AutoTokenizer,
+    GenerationConfig,
+    GPT2Config,
+    GPT2LMHeadModel,
+    GPTNeoConfig,
+    GPTNeoForCausalLM,
+    GPTNeoXConfig,
+    GPTNeoXForCausalLM,
+    LlamaConfig,
+    LlamaForCausalLM,
+    PreTrainedTokenizerFast,
+)
+
+REPO = Path(__file__).resolve().parent.parent
+PUBLIC_MODELS = REPO / "public" / "models"
+FIXTURE_MODELS = REPO / "core" / "tests" / "fixtures" / "models"
+
+
+def tinyhelen_dir(arg: str | None) -> Path:
+    d = arg or os.environ.get("TINYHELEN_DIR") or str(REPO / ".." / "shared" / "data" / "tinyhelen")
+    p = Path(d).resolve()
+    if not (p / "tokenizer" / "gpt-2K" / "tokenizer.json").is_file():
+        sys.exit(f"TinyHelen data not found at {p} (use --tinyhelen-dir or TINYHELEN_DIR)")
+    return p
+
+
+# --------------------------------------------------------------------------
+# weights
+
+
+def is_norm(module: torch.nn.Module) -> bool:
+    name = type(module).__name__
+    return isinstance(module, torch.nn.LayerNorm) or name.endswith("RMSNorm")
+
+
+def randomize(model: torch.nn.Module, seed: int, std: float, emb_std: float, norm_jitter: bool,
+              bias_std: float) -> None:
+    """Overwrite every parameter from a seeded numpy Generator.
+
+    Linear/embedding weights ~ N(0, std) (embeddings and lm_head ~ N(0, emb_std)).
+    If norm_jitter: norm weights ~ U(0.5, 1.5), all biases ~ N(0, bias_std);
+    otherwise norm weights = 1 and biases = 0 (the standard HF init).
+    Parameters are visited in named_parameters() order (tied ones once).
+    """
+    rng = np.random.default_rng(seed)
+    owners = {}
+    for mname, module in model.named_modules():
+        for pname, _ in module.named_parameters(recurse=False):
+            owners[f"{mname}.{pname}" if mname else pname] = module
+    with torch.no_grad():
+        for name, p in model.named_parameters():  # tied parameters appear once
+            module = owners[name]
+            shape = tuple(p.shape)
+            if is_norm(module):
+                if name.endswith("weight"):
+                    v = rng.uniform(0.5, 1.5, shape) if norm_jitter else np.ones(shape)
+                else:
+                    v = rng.normal(0.0, bias_std, shape) if norm_jitter else np.zeros(shape)
+            elif name.endswith("bias"):
+                v = rng.normal(0.0, bias_std, shape) if norm_jitter else np.zeros(shape)
+            elif isinstance(module, torch.nn.Embedding) or "lm_head" in name or "embed_out" in name:
+                v = rng.normal(0.0, emb_std, shape)
+            else:
+                v = rng.normal(0.0, std, shape)
+            p.copy_(torch.from_numpy(v.astype(np.float32)))
+
+
+# --------------------------------------------------------------------------
+# tokenizers
+
+
+def compact_tokenizer_json(out: Path) -> None:
+    """Re-save tokenizer.json through the tokenizers library without indentation.
+
+    transformers writes it pretty-printed (~120 KB for gpt-2K); the compact form
+    is the same document at about half the size, which matters for fixtures
+    that repeat it in every model folder.
+    """
+    path = out / "tokenizer.json"
+    Tokenizer.from_file(str(path)).save(str(path), pretty=False)
+
+
+def save_gpt2k_tokenizer(th: Path, out: Path) -> None:
+    """Re-save TinyHelen's gpt-2K tokenizer through transformers."""
+    tok = AutoTokenizer.from_pretrained(str(th / "tokenizer" / "gpt-2K"))
+    tok.save_pretrained(str(out))
+    compact_tokenizer_json(out)
+    # transformers 5 no longer writes special_tokens_map.json; older loaders and
+    # tools expect it, so write the same three entries the source folder has.
+    write_json(out / "special_tokens_map.json", {
+        "bos_token": tok.bos_token, "eos_token": tok.eos_token, "unk_token": tok.unk_token,
+    })
+
+
+def llama_sp_tokenizer_json(th: Path, vocab_size: int = 1000, n_docs: int = 3000) -> str:
+    """Train a Llama-2-style (SentencePiece BPE with byte fallback) tokenizer.json.
+
+    Layout follows meta-llama/Llama-2's tokenizer.json: normalizer
+    Prepend("▁") + Replace(" ", "▁"), no pre-tokenizer, BPE(byte_fallback,
+    fuse_unk, unk "<unk>"), ids 0..2 = <unk> <s> </s>, ids 3..258 = <0x00>..<0xFF>,
+    post-processor TemplateProcessing "<s> $A", decoder Replace("▁"," ") +
+    ByteFallback + Fuse + Strip(1 leading space).
+    Training uses a Metaspace pre-tokenizer so no merge crosses a word start,
+    which makes the trained merges valid for the pre-tokenizer-less layout.
+    """
+    path = th / "data" / "leaner" / "10M" / "train" / "wiki0000.jsonl"
+    texts = []
+    with open(path, encoding="utf-8") as f:
+        for i, line in enumerate(f):
+            if i >= n_docs:
+                break
+            texts.append(json.loads(line)["text"])
+
+    # The trainer's own limit_alphabet breaks ties between equally frequent
+    # characters nondeterministically, so pick the alphabet here: the 100 most
+    # frequent characters (ties by code point), everything else byte-falls back.
+    # Control characters (newline, tab) are left out, as in Llama's vocabulary,
+    # so they are written as byte tokens (<0x0A>, <0x09>).
+    counts: dict[str, int] = {}
+    for text in texts:
+        for ch in text.replace(" ", "▁"):
+            if ord(ch) >= 32:
+                counts[ch] = counts.get(ch, 0) + 1
+    counts["▁"] = counts.get("▁", 0) + len(texts)
+    alphabet = [ch for ch, _ in sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))[:100]]
+
+    specials = ["<unk>", "<s>", "</s>"]
+    t = Tokenizer(models.BPE(unk_token="<unk>"))
+    t.pre_tokenizer = pre_tokenizers.Metaspace(replacement="▁", prepend_scheme="always", split=True)
+    trainer = trainers.BpeTrainer(
+        vocab_size=vocab_size - 256, special_tokens=specials, initial_alphabet=alphabet,
+        limit_alphabet=len(alphabet), show_progress=False,
+    )
+    t.train_from_iterator(texts, trainer=trainer)
+    trained = json.loads(t.to_str())["model"]
+    tvocab = sorted(trained["vocab"].items(), key=lambda kv: kv[1])
+    vocab = {s: i for i, s in enumerate(specials)}
+    for b in range(256):
+        vocab[f"<0x{b:02X}>"] = len(vocab)
+    for piece, _ in tvocab:
+        if piece not in vocab:
+            vocab[piece] = len(vocab)
+    assert len(vocab) == vocab_size, len(vocab)
+
+    added = [
+        {"id": i, "content": s, "single_word": False, "lstrip": False, "rstrip": False,
+         "normalized": False, "special": True}
+        for i, s in enumerate(specials)
+    ]
+    doc = {
+        "version": "1.0",
+        "truncation": None,
+        "padding": None,
+        "added_tokens": added,
+        "normalizer": {"type": "Sequence", "normalizers": [
+            {"type": "Prepend", "prepend": "▁"},
+            {"type": "Replace", "pattern": {"String": " "}, "content": "▁"},
+        ]},
+        "pre_tokenizer": None,
+        "post_processor": {
+            "type": "TemplateProcessing",
+            "single": [{"SpecialToken": {"id": "<s>", "type_id": 0}},
+                       {"Sequence": {"id": "A", "type_id": 0}}],
+            "pair": [{"SpecialToken": {"id": "<s>", "type_id": 0}},
+                     {"Sequence": {"id": "A", "type_id": 0}},
+                     {"SpecialToken": {"id": "<s>", "type_id": 1}},
+                     {"Sequence": {"id": "B", "type_id": 1}}],
+            "special_tokens": {"<s>": {"id": "<s>", "ids": [1], "tokens": ["<s>"]}},
+        },
+        "decoder": {"type": "Sequence", "decoders": [
+            {"type": "Replace", "pattern": {"String": "▁"}, "content": " "},
+            {"type": "ByteFallback"},
+            {"type": "Fuse"},
+            {"type": "Strip", "content": " ", "start": 1, "stop": 0},
+        ]},
+        "model": {
+            "type": "BPE", "dropout": None, "unk_token": "<unk>",
+            "continuing_subword_prefix": None, "end_of_word_suffix": None,
+            "fuse_unk": True, "byte_fallback": True, "ignore_merges": False,
+            "vocab": vocab, "merges": trained["merges"],
+        },
+    }
+    # Round-trip through the library so the file is in its canonical form.
+    return Tokenizer.from_str(json.dumps(doc, ensure_ascii=False)).to_str(pretty=True)
+
+
+def save_llama_sp_tokenizer(tok_json: str, out: Path) -> None:
+    backend = Tokenizer.from_str(tok_json)
+    tok = PreTrainedTokenizerFast(
+        tokenizer_object=backend, bos_token="<s>", eos_token="</s>", unk_token="<unk>",
+        add_bos_token=True, add_eos_token=False, model_max_length=64,
+        clean_up_tokenization_spaces=False,
+    )
+    tok.save_pretrained(str(out))
+    compact_tokenizer_json(out)
+    cfg = json.loads((out / "tokenizer_config.json").read_text())
+    # transformers 5 writes "TokenizersBackend", which transformers 4 cannot
+    # load; "PreTrainedTokenizerFast" loads tokenizer.json as-is in both.
+    cfg["tokenizer_class"] = "PreTrainedTokenizerFast"
+    cfg["add_bos_token"] = True
+    cfg["add_eos_token"] = False
+    write_json(out / "tokenizer_config.json", cfg)
+    write_json(out / "special_tokens_map.json", {
+        "bos_token": "<s>", "eos_token": "</s>", "unk_token": "<unk>",
+    })
+
+
+# --------------------------------------------------------------------------
+# configs
+
+
+def write_json(path: Path, obj) -> None:
+    path.write_text(json.dumps(obj, indent=2, ensure_ascii=False, sort_keys=True) + "\n", encoding="utf-8")
+
+
+def to_legacy_config(path: Path) -> None:
+    """Rewrite a transformers-5 config.json with transformers-4 (Hub) keys."""
+    cfg = json.loads(path.read_text())
+    rope = cfg.pop("rope_parameters", None) or {}
+    assert rope.get("rope_type", "default") == "default", rope
+    if cfg["model_type"] == "gpt_neox":
+        cfg.pop("rope_theta", None)
+        cfg["rotary_emb_base"] = rope["rope_theta"]  # Pythia's spelling
+        cfg["rotary_pct"] = rope.get("partial_rotary_factor", 1.0)
+    else:
+        cfg["rope_theta"] = rope["rope_theta"]
+        cfg["rope_scaling"] = None
+    if "dtype" in cfg:
+        cfg["torch_dtype"] = cfg.pop("dtype")
+    write_json(path, cfg)
+
+
+def check_config(path: Path, want: dict) -> None:
+    cfg = AutoConfig.from_pretrained(str(path))
+    rope = dict(getattr(cfg, "rope_parameters", None) or {})
+    for k, v in want.items():
+        got = rope.get(k) if k in ("rope_theta", "partial_rotary_factor") else getattr(cfg, k)
+        if k == "partial_rotary_factor" and got is None:
+            got = 1.0
+        assert got == v, f"{path}: {k} = {got!r}, expected {v!r}"
+
+
+# --------------------------------------------------------------------------
+# models
+
+GPT2K = dict(vocab_size=2000, bos_token_id=0, eos_token_id=0)
+
+# name -> (model class, config, seed, weight std, embedding std, jitter norms/biases,
+#          save dtype, config style, what check_config must read back)
+def model_specs():
+    llama_gqa = dict(
+        hidden_size=32, intermediate_size=96, num_hidden_layers=2, num_attention_heads=4,
+        num_key_value_heads=2, max_position_embeddings=64,
+        rope_parameters=dict(rope_type="default", rope_theta=10000.0), rms_norm_eps=1e-6, tie_word_embeddings=True, hidden_act="silu",
+        initializer_range=0.2, **GPT2K,
+    )
+    neox = dict(
+        hidden_size=32, intermediate_size=128, num_hidden_layers=2, num_attention_heads=2,
+        max_position_embeddings=64, hidden_act="gelu", layer_norm_eps=1e-5,
+        tie_word_embeddings=False, attention_bias=True, initializer_range=0.2, **GPT2K,
+    )
+    return {
+        "llama-gqa": (LlamaForCausalLM, LlamaConfig(**llama_gqa), 101, 0.2, 0.5, True,
+                      torch.float32, "v5", dict(rope_theta=10000.0, num_key_value_heads=2)),
+        "llama-bf16": (LlamaForCausalLM, LlamaConfig(**llama_gqa), 101, 0.2, 0.5, True,
+                       torch.bfloat16, "legacy", dict(rope_theta=10000.0)),
+        "llama-f16": (LlamaForCausalLM, LlamaConfig(**llama_gqa), 101, 0.2, 0.5, True,
+                      torch.float16, "v5", dict(rope_theta=10000.0)),
+        "gpt2": (GPT2LMHeadModel, GPT2Config(
+            n_embd=32, n_layer=2, n_head=4, n_positions=64, n_inner=None,
+            activation_function="gelu_new", layer_norm_epsilon=1e-5, tie_word_embeddings=True,
+            resid_pdrop=0.0, embd_pdrop=0.0, attn_pdrop=0.0, initializer_range=0.2, **GPT2K,
+        ), 102, 0.2, 0.5, True, torch.float32, "v5", dict(n_positions=64)),
+        "gpt-neo": (GPTNeoForCausalLM, GPTNeoConfig(
+            hidden_size=32, num_layers=2, num_heads=4, attention_types=[[["global", "local"], 1]],
+            window_size=8, max_position_embeddings=64, activation_function="gelu_new",
+            intermediate_size=None, layer_norm_epsilon=1e-5, tie_word_embeddings=True,
+            resid_dropout=0.0, embed_dropout=0.0, attention_dropout=0.0,
+            initializer_range=0.15, **GPT2K,
+        ), 103, 0.15, 0.5, True, torch.float32, "v5", dict(window_size=8)),
+        "gpt-neox": (GPTNeoXForCausalLM, GPTNeoXConfig(
+            rope_parameters=dict(rope_type="default", rope_theta=10000.0, partial_rotary_factor=0.25),
+            use_parallel_residual=True, **neox,
+        ), 104, 0.2, 0.5, True, torch.float32, "legacy",
+            dict(rope_theta=10000.0, partial_rotary_factor=0.25, use_parallel_residual=True)),
+        "gpt-neox-seq": (GPTNeoXForCausalLM, GPTNeoXConfig(
+            rope_parameters=dict(rope_type="default", rope_theta=20000.0, partial_rotary_factor=1.0),
+            use_parallel_residual=False, **neox,
+        ), 105, 0.2, 0.5, True, torch.float32, "v5",
+            dict(rope_theta=20000.0, partial_rotary_factor=1.0, use_parallel_residual=False)),
+    }
+
+
+def save_model(model, out: Path, dtype: torch.dtype, gen: GenerationConfig) -> None:
+    model.generation_config = gen
+    model = model.to(dtype)
+    model.save_pretrained(str(out), safe_serialization=True)
+    (out / "model.safetensors").chmod(0o644)  # safetensors writes 0600
+
+
+def fresh(out: Path) -> Path:
+    if out.exists():
+        shutil.rmtree(out)
+    out.mkdir(parents=True)
+    return out
+
+
+def make_demo(th: Path) -> None:
+    out = fresh(PUBLIC_MODELS / "llama-2k-1m-random")
+    src = json.loads((th / "config" / "llama" / "llama-2K-1M.json").read_text())
+    keep = {k: v for k, v in src.items()
+            if k not in ("architectures", "transformers_version", "torch_dtype", "model_type")}
+    cfg = LlamaConfig(**keep)
+    torch.manual_seed(0)
+    model = LlamaForCausalLM(cfg).eval()
+    # Standard HF init for Llama: N(0, initializer_range) for Linear/Embedding, RMSNorm = 1.
+    randomize(model, seed=0, std=cfg.initializer_range, emb_std=cfg.initializer_range,
+              norm_jitter=False, bias_std=0.0)
+    save_model(model, out, torch.float32, GenerationConfig(bos_token_id=0, eos_token_id=0))
+    # Keep the source config's (transformers 4) key layout, as TinyHelen's real checkpoints have.
+    to_legacy_config(out / "config.json")
+    cfgj = json.loads((out / "config.json").read_text())
+    for k, v in src.items():
+        if k in ("transformers_version", "torch_dtype"):
+            continue
+        assert cfgj.get(k) == v, (k, cfgj.get(k), v)
+    assert cfgj["torch_dtype"] == "float32"
+    check_config(out, dict(rope_theta=500000.0, hidden_size=128, num_hidden_layers=4,
+                           num_attention_heads=4, intermediate_size=512, vocab_size=2000,
+                           max_position_embeddings=1024, tie_word_embeddings=False))
+    save_gpt2k_tokenizer(th, out)
+    n = sum(p.numel() for p in model.parameters())
+    print(f"{out.relative_to(REPO)}: {n} parameters")
+
+
+def make_fixtures(th: Path) -> None:
+    for name, (cls, cfg, seed, std, emb_std, jitter, dtype, style, want) in model_specs().items():
+        out = fresh(FIXTURE_MODELS / name)
+        torch.manual_seed(seed)
+        model = cls(cfg).eval()
+        randomize(model, seed, std, emb_std, jitter, bias_std=0.1)
+        save_model(model, out, dtype, GenerationConfig(bos_token_id=0, eos_token_id=0))
+        if style == "legacy":
+            to_legacy_config(out / "config.json")
+        check_config(out, want)
+        save_gpt2k_tokenizer(th, out)
+        n = sum(p.numel() for p in model.parameters())
+        print(f"{out.relative_to(REPO)}: {n} parameters, {dtype}, {style} config")
+
+    # Llama with a SentencePiece-style byte-fallback tokenizer.
+    out = fresh(FIXTURE_MODELS / "llama-sp")
+    tj = llama_sp_tokenizer_json(th)
+    tj2 = llama_sp_tokenizer_json(th)
+    assert tj == tj2, "tokenizer training is not deterministic"
+    cfg = LlamaConfig(
+        vocab_size=1000, hidden_size=32, intermediate_size=64, num_hidden_layers=2,
+        num_attention_heads=4, num_key_value_heads=1, max_position_embeddings=64,
+        rope_parameters=dict(rope_type="default", rope_theta=10000.0), rms_norm_eps=1e-5,
+        tie_word_embeddings=False, hidden_act="silu", bos_token_id=1, eos_token_id=2, initializer_range=0.2,
+    )
+    torch.manual_seed(106)
+    model = LlamaForCausalLM(cfg).eval()
+    randomize(model, 106, 0.2, 0.5, True, bias_std=0.1)
+    save_model(model, out, torch.float32, GenerationConfig(bos_token_id=1, eos_token_id=2))
+    check_config(out, dict(rope_theta=10000.0, num_key_value_heads=1, vocab_size=1000))
+    save_llama_sp_tokenizer(tj, out)
+    print(f"{out.relative_to(REPO)}: {sum(p.numel() for p in model.parameters())} parameters, "
+          f"tokenizer sha256 {hashlib.sha256(tj.encode()).hexdigest()[:16]}")
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--tinyhelen-dir")
+    args = ap.parse_args()
+    th = tinyhelen_dir(args.tinyhelen_dir)
+    torch.set_num_threads(1)
+    print(f"torch {torch.__version__}, transformers {transformers.__version__}")
+    make_demo(th)
+    make_fixtures(th)
+
+
+if __name__ == "__main__":
+    main()
