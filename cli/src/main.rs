@@ -5,7 +5,7 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result, bail};
 use clap::{Parser, Subcommand, ValueEnum};
-use tinyeval_core::{Device, LanguageModel, ModelFiles};
+use tinyeval_core::{Device, GenerationConfig, LanguageModel, generate};
 
 #[derive(Parser)]
 #[command(name = "tinyeval", version, about = "Evaluate tiny language models: scores, benchmarks, contamination checks")]
@@ -26,7 +26,7 @@ enum Backend {
 enum Command {
     /// Per-token log-probabilities of each text of a JSONL file (`{"text": ...}` per line).
     Logprobs {
-        /// A Hugging Face model folder (config.json, *.safetensors, tokenizer.json).
+        /// A Hugging Face model folder (config.json, *.safetensors, tokenizer.json) or a .gguf file.
         #[arg(long)]
         model: PathBuf,
         /// JSONL input, one `{"text": ...}` object per line.
@@ -37,6 +37,29 @@ enum Command {
         /// Context windows per forward pass.
         #[arg(long, default_value_t = 8)]
         batch_size: usize,
+    },
+    /// Generates text after a prompt, printing it as it comes (greedy unless --temperature > 0).
+    Generate {
+        /// A Hugging Face model folder (config.json, *.safetensors, tokenizer.json) or a .gguf file.
+        #[arg(long)]
+        model: PathBuf,
+        #[arg(long)]
+        prompt: String,
+        #[arg(long = "max_new_tokens", alias = "max-new-tokens", default_value_t = GenerationConfig::default().max_new_tokens)]
+        max_new_tokens: usize,
+        /// 0 is greedy; otherwise the logits are divided by it and a token is sampled.
+        #[arg(long, default_value_t = 0.0)]
+        temperature: f32,
+        /// Nucleus sampling: sample among the most likely tokens whose probabilities add up to this.
+        #[arg(long = "top_p", alias = "top-p", default_value_t = 1.0)]
+        top_p: f32,
+        #[arg(long, default_value_t = 0)]
+        seed: u64,
+        /// Stop when the new text contains this (may be repeated); it is not printed.
+        #[arg(long)]
+        stop: Vec<String>,
+        #[arg(long, value_enum, default_value = "cpu")]
+        backend: Backend,
     },
 }
 
@@ -79,13 +102,31 @@ fn main() -> Result<()> {
         Command::Logprobs { model, input, backend, batch_size } => {
             let texts = read_texts(&input)?;
             let device = device(backend)?;
-            let model = LanguageModel::load(ModelFiles::from_dir(&model)?, &device)?;
+            let model = LanguageModel::load_path(&model, &device)?;
             let scores = pollster::block_on(model.score_texts(&texts, batch_size))?;
             let mut out = std::io::stdout().lock();
             for s in scores {
                 serde_json::to_writer(&mut out, &s)?;
                 out.write_all(b"\n")?;
             }
+        }
+        Command::Generate { model, prompt, max_new_tokens, temperature, top_p, seed, stop, backend } => {
+            let config = GenerationConfig { max_new_tokens, temperature, top_p, seed, stop };
+            let device = device(backend)?;
+            let model = LanguageModel::load_path(&model, &device)?;
+            let mut out = std::io::stdout().lock();
+            let mut written = Ok(());
+            let generation = pollster::block_on(generate(&model, &prompt, &config, |piece| {
+                if written.is_ok() {
+                    written = out.write_all(piece.as_bytes()).and_then(|()| out.flush());
+                }
+            }))?;
+            written?;
+            writeln!(out)?;
+            if generation.prompt_tokens_dropped > 0 {
+                eprintln!("[the prompt's first {} tokens did not fit the context]", generation.prompt_tokens_dropped);
+            }
+            eprintln!("[{} new tokens; stopped: {}]", generation.tokens.len(), generation.stop_reason);
         }
     }
     Ok(())

@@ -112,7 +112,7 @@ impl ModelConfig {
         Ok(config)
     }
 
-    fn validate(&self, file: &str) -> Result<()> {
+    pub(crate) fn validate(&self, file: &str) -> Result<()> {
         if self.num_heads == 0 || self.num_kv_heads == 0 || self.num_heads % self.num_kv_heads != 0 {
             return Err(Error::bad_file(
                 file,

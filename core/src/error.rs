@@ -36,6 +36,13 @@ pub enum Error {
         dtype: String,
     },
 
+    #[error("{file}: tensor `{name}` has GGML type {ggml_type}, which is not supported (F32, F16, BF16, Q8_0, Q4_0 and Q4_1 are)")]
+    GgufTensorType {
+        file: String,
+        name: String,
+        ggml_type: String,
+    },
+
     #[error("{file}: cannot read the tokenizer: {problem}")]
     Tokenizer { file: String, problem: String },
 

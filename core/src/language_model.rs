@@ -101,6 +101,20 @@ impl LanguageModel {
         })
     }
 
+    /// Loads a Hugging Face model folder, or a single `.gguf` file.
+    #[cfg(not(target_family = "wasm"))]
+    pub fn load_path(path: &std::path::Path, device: &Device) -> Result<Self> {
+        if path.is_dir() {
+            return Self::load(ModelFiles::from_dir(path)?, device);
+        }
+        let name = path.display().to_string();
+        let bytes = std::fs::read(path).map_err(|e| Error::bad_file(&name, e))?;
+        if !crate::gguf::is_gguf(&bytes) {
+            return Err(Error::bad_file(name, "neither a model folder nor a GGUF file"));
+        }
+        Self::load_gguf(name, bytes, device)
+    }
+
     /// Tokenizes `text` and splits it into rolling windows of the model's context.
     pub fn plan_text(&self, text: &str) -> Result<TextPlan> {
         let tokens = self.tokenizer.encode(text)?;

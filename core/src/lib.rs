@@ -3,6 +3,8 @@
 
 pub mod config;
 pub mod error;
+pub mod generation;
+pub mod gguf;
 pub mod language_model;
 pub mod model;
 pub mod scoring;
@@ -11,4 +13,5 @@ pub mod weights;
 
 pub use burn::tensor::Device;
 pub use error::{Error, Result};
+pub use generation::{GenerationConfig, Generation, Generator, StopReason, generate};
 pub use language_model::{LanguageModel, ModelFiles, TextScores};

@@ -1,0 +1,74 @@
+//! Chooses the device once, at start-up: WebGPU when the browser offers an
+//! adapter, burn's CPU backend otherwise (or when `?backend=cpu` asks for it).
+
+use tinyeval_core::Device;
+use wasm_bindgen::JsValue;
+
+#[derive(Clone, Debug, PartialEq)]
+pub enum BackendKind {
+    WebGpu { adapter: String },
+    Cpu { reason: String },
+}
+
+#[derive(Clone)]
+pub struct Backend {
+    pub device: Device,
+    pub kind: BackendKind,
+}
+
+impl Backend {
+    pub fn label(&self) -> String {
+        match &self.kind {
+            BackendKind::WebGpu { adapter } => format!("WebGPU · {adapter}"),
+            BackendKind::Cpu { .. } => "CPU · burn flex".to_string(),
+        }
+    }
+
+    pub fn short_name(&self) -> &'static str {
+        match self.kind {
+            BackendKind::WebGpu { .. } => "webgpu",
+            BackendKind::Cpu { .. } => "cpu",
+        }
+    }
+}
+
+/// The `backend` query parameter of the page URL, if any.
+pub fn requested_backend() -> Option<String> {
+    let search = web_sys::window()?.location().search().ok()?;
+    web_sys::UrlSearchParams::new_with_str(&search).ok()?.get("backend")
+}
+
+fn browser_has_webgpu() -> bool {
+    let Some(window) = web_sys::window() else { return false };
+    js_sys::Reflect::get(&window.navigator(), &JsValue::from_str("gpu"))
+        .map(|gpu| !gpu.is_undefined() && !gpu.is_null())
+        .unwrap_or(false)
+}
+
+pub async fn choose(requested: Option<&str>) -> Backend {
+    let cpu = |reason: String| Backend {
+        device: Device::flex(),
+        kind: BackendKind::Cpu { reason },
+    };
+    if requested == Some("cpu") {
+        return cpu("requested with ?backend=cpu".into());
+    }
+    if !browser_has_webgpu() {
+        return cpu("this browser has no WebGPU (navigator.gpu)".into());
+    }
+    match Device::wgpu_options().init_with_setup_async().await {
+        Ok((device, setup)) => {
+            let info = setup.adapter.get_info();
+            let adapter = [info.name.as_str(), info.driver.as_str(), info.driver_info.as_str()]
+                .into_iter()
+                .find(|s| !s.is_empty())
+                .map(str::to_string)
+                .unwrap_or_else(|| format!("{:?} adapter", info.device_type));
+            Backend {
+                device,
+                kind: BackendKind::WebGpu { adapter },
+            }
+        }
+        Err(e) => cpu(format!("no WebGPU adapter: {e}")),
+    }
+}

@@ -1,0 +1,44 @@
+// A static file server for the built site (dist/), on 127.0.0.1 only.
+// Usage: node serve.mjs [port] [dir] [base-path]
+// With a base path (e.g. /tinyeval/), the site is served under it, as on a
+// static host that publishes it in a sub-folder.
+import http from 'node:http';
+import fs from 'node:fs';
+import path from 'node:path';
+
+const port = Number(process.argv[2] ?? 8123);
+const root = path.resolve(process.argv[3] ?? path.join(import.meta.dirname, '..', 'dist'));
+const base = process.argv[4] ?? '/';
+
+const types = {
+  '.html': 'text/html; charset=utf-8',
+  '.js': 'text/javascript; charset=utf-8',
+  '.mjs': 'text/javascript; charset=utf-8',
+  '.css': 'text/css; charset=utf-8',
+  '.wasm': 'application/wasm',
+  '.json': 'application/json',
+  '.jsonl': 'application/jsonl',
+  '.yaml': 'text/yaml; charset=utf-8',
+  '.png': 'image/png',
+  '.svg': 'image/svg+xml',
+  '.safetensors': 'application/octet-stream',
+};
+
+http
+  .createServer((req, res) => {
+    const url = new URL(req.url, 'http://127.0.0.1');
+    if (!url.pathname.startsWith(base)) {
+      res.writeHead(404).end('not found');
+      return;
+    }
+    let rel = decodeURIComponent(url.pathname.slice(base.length));
+    if (rel === '' || rel.endsWith('/')) rel += 'index.html';
+    const file = path.join(root, rel);
+    if (!file.startsWith(root) || !fs.existsSync(file) || fs.statSync(file).isDirectory()) {
+      res.writeHead(404).end('not found');
+      return;
+    }
+    res.writeHead(200, { 'content-type': types[path.extname(file)] ?? 'application/octet-stream' });
+    fs.createReadStream(file).pipe(res);
+  })
+  .listen(port, '127.0.0.1', () => console.log(`serving ${root} at http://127.0.0.1:${port}${base}`));

@@ -1,0 +1,19 @@
+#!/usr/bin/env bash
+# README command 2: installs what is missing and runs every test: the Rust tests
+# (CPU and native wgpu on a software Vulkan driver), the wasm build, and the
+# Playwright end-to-end tests in headless Chromium (WebGPU and CPU).
+set -euo pipefail
+root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+source "$root/scripts/install.sh" test
+cd "$root"
+
+say "Rust tests (release profile, shared with the CLI that the e2e tests call)"
+cargo build --release -p tinyeval
+TINYEVAL_TEST_WGPU=1 cargo test --release -p tinyeval-core -p tinyeval
+
+say "building the site (wasm)"
+"$root/scripts/build-site.sh"
+
+say "end-to-end tests in headless Chromium"
+cd "$root/e2e"
+npx playwright test
