@@ -56,6 +56,7 @@ numpy 2.4.6, gguf 0.19.0.
 
 from __future__ import annotations
 
+import importlib.metadata
 import json
 import logging
 import re
@@ -226,7 +227,7 @@ def gguf_golden(path: Path, texts: list[str], qtype) -> dict:
             assert abs(tot - r["total"]) <= 1e-3 * max(1.0, abs(r["total"])), (path, r["text"][:20], tot, r["total"])
     return {
         "model": path.relative_to(REPO).as_posix(),
-        "versions": mg.versions() | {"gguf": gguf.__version__ if hasattr(gguf, "__version__") else "0.19.0"},
+        "versions": mg.versions() | {"gguf": importlib.metadata.version("gguf")},
         "gguf": {"quantization": qtype.name,
                  "tokenizer_pre_tokenizer": backend.get("pre_tokenizer"),
                  "tokenizer_normalizer": backend.get("normalizer"),

@@ -51,6 +51,9 @@ pub enum Error {
 
     #[error("{0}")]
     Input(String),
+
+    #[error("cancelled")]
+    Cancelled,
 }
 
 impl Error {

@@ -458,7 +458,7 @@ impl GgufFile {
     /// Checks that a tensor's data lies inside the file (for the types we can
     /// read; others are reported when asked for).
     fn check_tensor(&self, t: &TensorInfo) -> Result<()> {
-        if t.offset % self.alignment as u64 != 0 {
+        if !t.offset.is_multiple_of(self.alignment as u64) {
             return Err(Error::bad_file(
                 &self.file,
                 format!("tensor `{}` starts at offset {}, which is not a multiple of the alignment {}", t.name, t.offset, self.alignment),
@@ -472,7 +472,7 @@ impl GgufFile {
         let Some(elements) = elements else {
             return Err(Error::bad_file(&self.file, format!("tensor `{}` has dimensions {:?} too large to hold", t.name, t.dims)));
         };
-        if t.dims[0] % block_elems as u64 != 0 {
+        if !t.dims[0].is_multiple_of(block_elems as u64) {
             return Err(Error::bad_file(
                 &self.file,
                 format!(
@@ -615,15 +615,15 @@ impl GgufFile {
             value,
             why: why.into(),
         };
-        if let Some(scaling) = self.get_str(&key("rope.scaling.type"))? {
-            if scaling != "none" {
-                return Err(unsupported(&key("rope.scaling.type"), scaling.into(), "only unscaled rotary positions are implemented"));
-            }
+        if let Some(scaling) = self.get_str(&key("rope.scaling.type"))?
+            && scaling != "none"
+        {
+            return Err(unsupported(&key("rope.scaling.type"), scaling.into(), "only unscaled rotary positions are implemented"));
         }
-        if let Some(factor) = self.get_f64(&key("rope.scale_linear"))? {
-            if factor != 1.0 {
-                return Err(unsupported(&key("rope.scale_linear"), factor.to_string(), "only unscaled rotary positions are implemented"));
-            }
+        if let Some(factor) = self.get_f64(&key("rope.scale_linear"))?
+            && factor != 1.0
+        {
+            return Err(unsupported(&key("rope.scale_linear"), factor.to_string(), "only unscaled rotary positions are implemented"));
         }
         if self.get(&key("expert_count")).and_then(MetaValue::as_u64).unwrap_or(0) > 0 {
             return Err(unsupported(&key("expert_count"), "> 0".into(), "mixture-of-experts models are not implemented"));
@@ -749,7 +749,7 @@ impl GgufFile {
             Ok((a.to_string(), b.to_string()))
         };
 
-        let (vocab_tokens, merges, pre_tokenizer, decoder, bpe_options, default_add_bos): (Vec<String>, Vec<(String, String)>, Value, Value, Value, bool) =
+        let TokenizerParts { vocab_tokens, merges, pre_tokenizer, decoder, bpe_options, default_add_bos } =
             match model {
                 "gpt2" => {
                     let alphabet = byte_alphabet();
@@ -770,14 +770,14 @@ impl GgufFile {
                         .map(|m| split_merge(m))
                         .collect::<Result<Vec<_>>>()?;
                     let pre = self.get_str("tokenizer.ggml.pre")?.unwrap_or("default");
-                    (
+                    TokenizerParts {
                         vocab_tokens,
                         merges,
-                        byte_level_pre_tokenizer(pre),
-                        json!({"type": "ByteLevel", "add_prefix_space": true, "trim_offsets": true, "use_regex": true}),
-                        json!({"unk_token": null, "continuing_subword_prefix": "", "end_of_word_suffix": "", "fuse_unk": false, "byte_fallback": false}),
-                        false,
-                    )
+                        pre_tokenizer: byte_level_pre_tokenizer(pre),
+                        decoder: json!({"type": "ByteLevel", "add_prefix_space": true, "trim_offsets": true, "use_regex": true}),
+                        bpe_options: json!({"unk_token": null, "continuing_subword_prefix": "", "end_of_word_suffix": "", "fuse_unk": false, "byte_fallback": false}),
+                        default_add_bos: false,
+                    }
                 }
                 "llama" => {
                     let merges = match merges_in_file {
@@ -787,19 +787,19 @@ impl GgufFile {
                             merges_from_scores(&tokens, &scores)
                         }
                     };
-                    (
-                        tokens.iter().map(|t| t.to_string()).collect(),
+                    TokenizerParts {
+                        vocab_tokens: tokens.iter().map(|t| t.to_string()).collect(),
                         merges,
-                        json!({"type": "Metaspace", "replacement": "\u{2581}", "prepend_scheme": "first", "split": false}),
-                        json!({"type": "Sequence", "decoders": [
+                        pre_tokenizer: json!({"type": "Metaspace", "replacement": "\u{2581}", "prepend_scheme": "first", "split": false}),
+                        decoder: json!({"type": "Sequence", "decoders": [
                             {"type": "Replace", "pattern": {"String": "\u{2581}"}, "content": " "},
                             {"type": "ByteFallback"},
                             {"type": "Fuse"},
                             {"type": "Strip", "content": " ", "start": 1, "stop": 0},
                         ]}),
-                        json!({"unk_token": null, "continuing_subword_prefix": null, "end_of_word_suffix": null, "fuse_unk": true, "byte_fallback": true}),
-                        true,
-                    )
+                        bpe_options: json!({"unk_token": null, "continuing_subword_prefix": null, "end_of_word_suffix": null, "fuse_unk": true, "byte_fallback": true}),
+                        default_add_bos: true,
+                    }
                 }
                 other => {
                     return Err(problem(format!(
@@ -909,6 +909,19 @@ impl GgufFile {
         let to_bytes = |v: &Value| serde_json::to_vec(v).expect("JSON values serialize");
         TextTokenizer::from_bytes(&self.file, &to_bytes(&tokenizer), Some(&to_bytes(&config)))
     }
+}
+
+/// What the two tokenizer models (`gpt2`, `llama`) build differently.
+struct TokenizerParts {
+    /// The vocabulary's tokens in id order, as the BPE model spells them.
+    vocab_tokens: Vec<String>,
+    merges: Vec<(String, String)>,
+    pre_tokenizer: Value,
+    decoder: Value,
+    /// BPE model fields besides the vocabulary and merges.
+    bpe_options: Value,
+    /// `add_bos_token` when the file does not say.
+    default_add_bos: bool,
 }
 
 /// Reverses llama.cpp's `permute(w, n_head)`:
@@ -1082,9 +1095,10 @@ const GPT4O_SPLIT: &str = r"[^\r\n\p{L}\p{N}]?[\p{Lu}\p{Lt}\p{Lm}\p{Lo}\p{M}]*[\
 /// As transformers (`GGUF_PRE_TOKENIZER_SPLITS`): the Llama-3, Tekken and
 /// GPT-4o families split with their own regex before a regex-free ByteLevel;
 /// anything else gets GPT-2's ByteLevel. One addition: `smollm` also splits
-/// every digit apart first, as SmolLM's own tokenizer.json and llama.cpp do
-/// (transformers' GGUF loader drops that split, so it tokenizes numbers
-/// differently from the original model; we follow the original).
+/// every digit apart first, as SmolLM's own tokenizer.json and llama.cpp do.
+/// transformers' GGUF loader leaves that split out; for SmolLM2 it makes no
+/// difference (its merges never join a digit to anything), but the split is
+/// what the vocabulary was trained with.
 fn byte_level_pre_tokenizer(pre: &str) -> Value {
     let gpt2 = json!({"type": "ByteLevel", "add_prefix_space": false, "trim_offsets": true, "use_regex": true});
     let split = match pre {

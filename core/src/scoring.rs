@@ -9,7 +9,7 @@
 use burn::tensor::{Int, Tensor, TensorData, activation};
 
 use crate::error::{Error, Result};
-use crate::model::Decoder;
+use crate::model::{Decoder, KvCache};
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct ScoreRequest {
@@ -36,35 +36,37 @@ impl TokenScores {
     }
 }
 
-/// Rows of the logits matrix computed at once, as a number of logits.
-const LOGITS_PER_CHUNK: usize = 1 << 22;
+/// The model's input for a request, `(context + continuation)[:-1]` cut to the
+/// context window from the left as lm-eval-harness does
+/// (`(context + continuation)[-(max_length + 1):][:-1]`).
+fn model_input(request: &ScoreRequest, max_len: usize) -> Result<Vec<u32>> {
+    if request.context.is_empty() {
+        return Err(Error::Input("a scoring request needs at least one context token".into()));
+    }
+    let mut full: Vec<u32> = request.context.iter().chain(&request.continuation).copied().collect();
+    full.pop();
+    let input = full.split_off(full.len().saturating_sub(max_len));
+    if request.continuation.len() > input.len() {
+        return Err(Error::Input(format!(
+            "a continuation of {} tokens does not fit the model's context of {max_len}",
+            request.continuation.len()
+        )));
+    }
+    Ok(input)
+}
 
 /// Scores a batch of requests in one forward pass (right-padded, so no real
 /// token ever attends to padding and results do not depend on the batch).
 pub async fn score_batch(decoder: &Decoder, requests: &[ScoreRequest]) -> Result<Vec<TokenScores>> {
-    if requests.is_empty() {
-        return Ok(Vec::new());
-    }
     let max_len = decoder.config().max_positions;
-    // Inputs, and how many of their last positions are scored.
-    let mut inputs = Vec::with_capacity(requests.len());
-    for r in requests {
-        if r.context.is_empty() {
-            return Err(Error::Input("a scoring request needs at least one context token".into()));
-        }
-        let mut full: Vec<u32> = r.context.iter().chain(&r.continuation).copied().collect();
-        full.pop();
-        // Keep the end, as lm-eval-harness does: `(context + continuation)[-(max_length + 1):][:-1]`.
-        let input = full.split_off(full.len().saturating_sub(max_len));
-        if r.continuation.len() > input.len() {
-            return Err(Error::Input(format!(
-                "a continuation of {} tokens does not fit the model's context of {max_len}",
-                r.continuation.len()
-            )));
-        }
-        inputs.push(input);
-    }
+    let inputs = requests
+        .iter()
+        .map(|r| model_input(r, max_len))
+        .collect::<Result<Vec<_>>>()?;
     let seq = inputs.iter().map(Vec::len).max().unwrap_or(0);
+    if seq == 0 {
+        return Ok(vec![TokenScores::default(); requests.len()]);
+    }
     let padded: Vec<Vec<u32>> = inputs
         .iter()
         .map(|input| {
@@ -73,59 +75,105 @@ pub async fn score_batch(decoder: &Decoder, requests: &[ScoreRequest]) -> Result
             p
         })
         .collect();
-
-    let device = decoder.device().clone();
-    let hidden = decoder.hidden_states(&padded, None);
-    let hidden_size = decoder.config().hidden_size;
-    let hidden = hidden.reshape([requests.len() * seq, hidden_size]);
+    let hidden = decoder
+        .hidden_states(&padded, None)
+        .reshape([requests.len() * seq, decoder.config().hidden_size]);
 
     // Only the positions that predict a continuation token go through the LM head.
     let mut rows = Vec::new();
     let mut targets = Vec::new();
     for (i, (r, input)) in requests.iter().zip(&inputs).enumerate() {
         let first = input.len() - r.continuation.len();
-        for (j, &t) in r.continuation.iter().enumerate() {
-            rows.push((i * seq + first + j) as i64);
-            targets.push(t as i64);
+        rows.extend((0..r.continuation.len()).map(|j| i * seq + first + j));
+        targets.extend_from_slice(&r.continuation);
+    }
+    let mut stats = row_statistics(decoder, hidden, &rows, &targets).await?.into_iter();
+    Ok(requests
+        .iter()
+        .map(|r| {
+            let mut s = TokenScores::default();
+            for row in stats.by_ref().take(r.continuation.len()) {
+                s.push(row);
+            }
+            s
+        })
+        .collect())
+}
+
+/// Scores one request a segment of `segment_len` input tokens at a time, keeping
+/// keys and values in a cache, and awaits `pause()` between segments. This bounds
+/// the work done between two awaits, so that a single-threaded caller (a browser
+/// tab) stays responsive; `pause` returns an error to stop early (e.g. cancelled).
+pub async fn score_segmented<F, Fut>(
+    decoder: &Decoder,
+    request: &ScoreRequest,
+    segment_len: usize,
+    mut pause: F,
+) -> Result<TokenScores>
+where
+    F: FnMut() -> Fut,
+    Fut: Future<Output = Result<()>>,
+{
+    let input = model_input(request, decoder.config().max_positions)?;
+    let first = input.len() - request.continuation.len();
+    let mut cache = KvCache::default();
+    let mut scores = TokenScores::default();
+    for start in (0..input.len()).step_by(segment_len.max(1)) {
+        pause().await?;
+        let end = (start + segment_len.max(1)).min(input.len());
+        let segment = input[start..end].to_vec();
+        let hidden = decoder
+            .hidden_states(&[segment], Some(&mut cache))
+            .reshape([end - start, decoder.config().hidden_size]);
+        let predicting = first.max(start)..end;
+        if predicting.is_empty() {
+            continue;
+        }
+        let rows: Vec<usize> = predicting.clone().map(|p| p - start).collect();
+        let targets = &request.continuation[predicting.start - first..predicting.end - first];
+        for row in row_statistics(decoder, hidden, &rows, targets).await? {
+            scores.push(row);
         }
     }
-    let total = rows.len();
-    if total == 0 {
-        return Ok(vec![TokenScores::default(); requests.len()]);
+    Ok(scores)
+}
+
+impl TokenScores {
+    fn push(&mut self, [logprob, mean, variance, greedy]: [f32; 4]) {
+        self.logprobs.push(logprob);
+        self.means.push(mean);
+        self.variances.push(variance);
+        self.is_greedy.push(greedy > 0.5);
     }
+}
+
+/// Rows of LM-head logits computed at once, as a number of logits.
+const LOGITS_PER_CHUNK: usize = 1 << 22;
+
+/// For the given rows of `hidden` [n, hidden] and the token each row predicts:
+/// (log p(target), E[log p], Var[log p], target is argmax), read back in one transfer.
+async fn row_statistics(decoder: &Decoder, hidden: Tensor<2>, rows: &[usize], targets: &[u32]) -> Result<Vec<[f32; 4]>> {
+    if rows.is_empty() {
+        return Ok(Vec::new());
+    }
+    let device = decoder.device();
     let chunk = (LOGITS_PER_CHUNK / decoder.config().vocab_size).max(1);
     let mut parts = Vec::new();
-    for start in (0..total).step_by(chunk) {
-        let end = (start + chunk).min(total);
-        let idx = Tensor::<1, Int>::from_data(TensorData::new(rows[start..end].to_vec(), [end - start]), &device);
-        let tgt = Tensor::<2, Int>::from_data(TensorData::new(targets[start..end].to_vec(), [end - start, 1]), &device);
+    for (rows, targets) in rows.chunks(chunk).zip(targets.chunks(chunk)) {
+        let n = rows.len();
+        let idx: Vec<i64> = rows.iter().map(|&r| r as i64).collect();
+        let tgt: Vec<i64> = targets.iter().map(|&t| t as i64).collect();
+        let idx = Tensor::<1, Int>::from_data(TensorData::new(idx, [n]), device);
+        let tgt = Tensor::<2, Int>::from_data(TensorData::new(tgt, [n, 1]), device);
         let logits = decoder.logits(hidden.clone().select(0, idx)); // [n, vocab]
         parts.push(token_statistics(logits, tgt));
     }
-    let stats = Tensor::cat(parts, 0); // [total, 4]
-    let data = stats
+    let data = Tensor::cat(parts, 0)
         .into_data_async()
         .await
         .map_err(|e| Error::Device(format!("{e:?}")))?;
-    let values = data
-        .as_slice::<f32>()
-        .map_err(|e| Error::Device(format!("{e:?}")))?;
-
-    let mut out = Vec::with_capacity(requests.len());
-    let mut k = 0;
-    for r in requests {
-        let mut s = TokenScores::default();
-        for _ in &r.continuation {
-            let row = &values[k * 4..k * 4 + 4];
-            s.logprobs.push(row[0]);
-            s.means.push(row[1]);
-            s.variances.push(row[2]);
-            s.is_greedy.push(row[3] > 0.5);
-            k += 1;
-        }
-        out.push(s);
-    }
-    Ok(out)
+    let values = data.as_slice::<f32>().map_err(|e| Error::Device(format!("{e:?}")))?;
+    Ok(values.chunks_exact(4).map(|r| [r[0], r[1], r[2], r[3]]).collect())
 }
 
 /// For logits [n, vocab] and targets [n, 1]: [n, 4] = (log p(target), E[log p], Var[log p], target is argmax).

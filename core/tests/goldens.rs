@@ -5,7 +5,7 @@
 use std::path::{Path, PathBuf};
 
 use serde::Deserialize;
-use tinyeval_core::scoring::{ScoreRequest, rolling_windows, score_batch};
+use tinyeval_core::scoring::{ScoreRequest, rolling_windows, score_batch, score_segmented};
 use tinyeval_core::{Device, LanguageModel, ModelFiles};
 
 const TOLERANCE: f64 = 1e-4;
@@ -102,6 +102,16 @@ fn check_model(name: &str, golden: &Golden, device: &Device) -> f64 {
         assert_eq!(logprobs.len(), r.logprobs.len(), "{name}: rolling token count of {:?}", r.text);
         for (j, (ours, theirs)) in logprobs.iter().zip(&r.logprobs).enumerate() {
             assert_close(&format!("{name}: rolling logprob {j} of {:?}", r.text), *ours, *theirs, &mut worst);
+        }
+        // A few tokens at a time through the key/value cache, as the browser scores.
+        let mut segmented = Vec::new();
+        for window in &windows {
+            let s = pollster::block_on(score_segmented(&model.decoder, window, 5, || async { Ok(()) })).unwrap();
+            segmented.extend(s.logprobs.iter().map(|&x| x as f64));
+        }
+        assert_eq!(segmented.len(), r.logprobs.len(), "{name}: segmented token count of {:?}", r.text);
+        for (j, (ours, theirs)) in segmented.iter().zip(&r.logprobs).enumerate() {
+            assert_close(&format!("{name}: segmented logprob {j} of {:?}", r.text), *ours, *theirs, &mut worst);
         }
         let total: f64 = logprobs.iter().sum();
         let rel = ((total - r.total) / r.total.abs().max(1.0)).abs();

@@ -72,6 +72,11 @@ pub fn App() -> impl IntoView {
 
     let start = move |_| {
         let ModelState::Ready(m) = model.get() else { return };
+        // Small steps on the CPU, which shares the page's thread; larger on the GPU.
+        let segment_len = match backend.get_untracked().map(|b| b.short_name()) {
+            Some("webgpu") => 128,
+            _ => 32,
+        };
         let flag = Rc::new(Cell::new(false));
         cancel.set_value(flag.clone());
         run.set(RunState::Running("starting…".into()));
@@ -80,11 +85,11 @@ pub fn App() -> impl IntoView {
             let on_progress = move |p: Progress| {
                 let rate = if p.seconds > 0.0 { p.tokens_done as f64 / p.seconds } else { 0.0 };
                 run.set(RunState::Running(format!(
-                    "window {}/{} · {} tokens · {rate:.0} tokens/s",
-                    p.windows_done, p.windows_total, p.tokens_done
+                    "{}/{} tokens · {rate:.0} tokens/s",
+                    p.tokens_done, p.tokens_total
                 )));
             };
-            let state = match score_text(&m, &input, flag, on_progress).await {
+            let state = match score_text(&m, &input, segment_len, flag, on_progress).await {
                 Ok(Outcome::Done(scores)) => {
                     let n = scores.tokens.len();
                     result.set(Some(scores));
