@@ -5,7 +5,9 @@
 use burn::tensor::Device;
 
 use crate::config::ModelConfig;
-use crate::error::{Error, Result};
+use crate::error::Result;
+#[cfg(not(target_family = "wasm"))]
+use crate::error::Error;
 use crate::model::Decoder;
 use crate::scoring::{ScoreRequest, TokenScores, rolling_windows, score_batch};
 use crate::tokenizer::TextTokenizer;
