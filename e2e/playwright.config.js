@@ -29,7 +29,7 @@ export default defineConfig({
     },
   },
   webServer: {
-    command: `node serve.mjs ${port}`,
+    command: `node serve.mjs ${port} ../dist / /fixtures/=../core/tests/fixtures`,
     url: `http://127.0.0.1:${port}/`,
     reuseExistingServer: false,
   },

@@ -1,7 +1,8 @@
 // A static file server for the built site (dist/), on 127.0.0.1 only.
-// Usage: node serve.mjs [port] [dir] [base-path]
+// Usage: node serve.mjs [port] [dir] [base-path] [/mount/=dir ...]
 // With a base path (e.g. /tinyeval/), the site is served under it, as on a
-// static host that publishes it in a sub-folder.
+// static host that publishes it in a sub-folder. Each extra `/mount/=dir`
+// serves another folder under the base path (the tests serve their fixtures so).
 import http from 'node:http';
 import fs from 'node:fs';
 import path from 'node:path';
@@ -9,6 +10,10 @@ import path from 'node:path';
 const port = Number(process.argv[2] ?? 8123);
 const root = path.resolve(process.argv[3] ?? path.join(import.meta.dirname, '..', 'dist'));
 const base = process.argv[4] ?? '/';
+const mounts = process.argv.slice(5).map((arg) => {
+  const [prefix, dir] = arg.split('=');
+  return { prefix: prefix.replace(/^\/|\/$/g, '') + '/', dir: path.resolve(dir) };
+});
 
 const types = {
   '.html': 'text/html; charset=utf-8',
@@ -22,6 +27,7 @@ const types = {
   '.png': 'image/png',
   '.svg': 'image/svg+xml',
   '.safetensors': 'application/octet-stream',
+  '.gguf': 'application/octet-stream',
 };
 
 http
@@ -33,8 +39,16 @@ http
     }
     let rel = decodeURIComponent(url.pathname.slice(base.length));
     if (rel === '' || rel.endsWith('/')) rel += 'index.html';
-    const file = path.join(root, rel);
-    if (!file.startsWith(root) || !fs.existsSync(file) || fs.statSync(file).isDirectory()) {
+    let dir = root;
+    for (const m of mounts) {
+      if (rel.startsWith(m.prefix)) {
+        dir = m.dir;
+        rel = rel.slice(m.prefix.length);
+        break;
+      }
+    }
+    const file = path.join(dir, rel);
+    if (!file.startsWith(dir) || !fs.existsSync(file) || fs.statSync(file).isDirectory()) {
       res.writeHead(404).end('not found');
       return;
     }

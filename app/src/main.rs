@@ -3,6 +3,7 @@
 mod backend;
 mod components;
 mod fetch;
+mod model_loading;
 mod scoring_run;
 
 fn main() {

@@ -7,6 +7,8 @@ use anyhow::{Context, Result, bail};
 use clap::{Parser, Subcommand, ValueEnum};
 use tinyeval_core::{Device, GenerationConfig, LanguageModel, generate};
 
+mod bench;
+
 #[derive(Parser)]
 #[command(name = "tinyeval", version, about = "Evaluate tiny language models: scores, benchmarks, contamination checks")]
 struct Cli {
@@ -20,6 +22,9 @@ enum Backend {
     Cpu,
     /// burn's wgpu backend (Vulkan, Metal, DX12 or a software adapter).
     Wgpu,
+    /// burn's ndarray CPU backend (deprecated by burn; built with `--features ndarray`, for comparison).
+    #[cfg(feature = "ndarray")]
+    Ndarray,
 }
 
 #[derive(Subcommand)]
@@ -61,6 +66,8 @@ enum Command {
         #[arg(long, value_enum, default_value = "cpu")]
         backend: Backend,
     },
+    /// Scoring throughput (tokens/s) of `batch_size` seeded random sequences of `seq_len` tokens; prints JSON.
+    Bench(bench::BenchArgs),
 }
 
 fn device(backend: Backend) -> Result<Device> {
@@ -69,6 +76,9 @@ fn device(backend: Backend) -> Result<Device> {
         Backend::Wgpu => Device::wgpu_options()
             .init()
             .map_err(|e| anyhow::anyhow!("no usable wgpu adapter: {e:?}"))?,
+        #[cfg(feature = "ndarray")]
+        #[allow(deprecated)]
+        Backend::Ndarray => Device::ndarray(),
     })
 }
 
@@ -128,6 +138,7 @@ fn main() -> Result<()> {
             }
             eprintln!("[{} new tokens; stopped: {}]", generation.tokens.len(), generation.stop_reason);
         }
+        Command::Bench(args) => bench::run(args)?,
     }
     Ok(())
 }

@@ -38,9 +38,12 @@ export async function openReady(page, query, expectedBackend) {
 
 /** Types `text`, scores it, and returns the per-token rows shown on the page. */
 export async function scoreOnPage(page, text) {
+  const status = page.getByTestId('run-status');
+  const before = Number(await status.getAttribute('data-finished-runs'));
   await page.getByTestId('text-input').fill(text);
   await page.getByTestId('score-button').click();
-  await expect(page.getByTestId('run-status')).toHaveText(/^Done/);
+  await expect(status).toHaveAttribute('data-finished-runs', String(before + 1));
+  await expect(status).toHaveText(/^Done/);
   return page.getByTestId('token-row').evaluateAll((rows) =>
     rows.map((r) => ({
       id: Number(r.dataset.tokenId),

@@ -9,16 +9,13 @@ use std::rc::Rc;
 
 use leptos::prelude::*;
 use leptos::task::spawn_local;
-use tinyeval_core::{LanguageModel, ModelFiles, TextScores};
+use tinyeval_core::{LanguageModel, TextScores};
 
 use crate::backend::{self, Backend};
-use crate::fetch::{fetch_bytes, fetch_optional};
+use crate::model_loading::{ModelSource, load_model};
 use crate::scoring_run::{Outcome, Progress, score_text};
 use model_panel::ModelPanel;
 use token_view::TokenView;
-
-/// The model bundled with the site, served from `public/models/`.
-pub const DEMO_MODEL: &str = "llama-2k-1m-random";
 
 #[derive(Clone)]
 pub enum ModelState {
@@ -36,38 +33,32 @@ pub enum RunState {
     Failed(String),
 }
 
-async fn load_demo_model(backend: &Backend) -> Result<LanguageModel, String> {
-    let base = format!("models/{DEMO_MODEL}");
-    let files = ModelFiles {
-        name: DEMO_MODEL.to_string(),
-        config_json: fetch_bytes(&format!("{base}/config.json")).await?,
-        tokenizer_json: fetch_bytes(&format!("{base}/tokenizer.json")).await?,
-        tokenizer_config_json: fetch_optional(&format!("{base}/tokenizer_config.json")).await?,
-        safetensors: vec![(
-            "model.safetensors".to_string(),
-            fetch_bytes(&format!("{base}/model.safetensors")).await?,
-        )],
-    };
-    LanguageModel::load(files, &backend.device).map_err(|e| e.to_string())
-}
-
 #[component]
 pub fn App() -> impl IntoView {
     let backend = RwSignal::new_local(None::<Backend>);
     let model = RwSignal::new_local(ModelState::Loading("choosing a backend…".into()));
     let text = RwSignal::new("The little dog ran to the park. It was a sunny day.".to_string());
     let run = RwSignal::new(RunState::Idle);
+    // Finished runs, so that a reader (or a test) can tell a new result from the last one.
+    let finished_runs = RwSignal::new(0u32);
     let result = RwSignal::new(None::<TextScores>);
     let cancel = StoredValue::new_local(Rc::new(Cell::new(false)));
 
-    spawn_local(async move {
-        let chosen = backend::choose(backend::requested_backend().as_deref()).await;
-        backend.set(Some(chosen.clone()));
-        model.set(ModelState::Loading(format!("loading {DEMO_MODEL}…")));
-        model.set(match load_demo_model(&chosen).await {
-            Ok(m) => ModelState::Ready(Rc::new(m)),
-            Err(e) => ModelState::Failed(e),
+    // Loads `source` on the chosen backend; the previous model stays usable until the new one is in.
+    let load = move |source: ModelSource| {
+        spawn_local(async move {
+            let Some(chosen) = backend.get_untracked() else { return };
+            model.set(ModelState::Loading(format!("loading {}…", source.describe())));
+            model.set(match load_model(&source, &chosen.device).await {
+                Ok(m) => ModelState::Ready(Rc::new(m)),
+                Err(e) => ModelState::Failed(e),
+            });
         });
+    };
+
+    spawn_local(async move {
+        backend.set(Some(backend::choose(backend::requested_backend().as_deref()).await));
+        load(ModelSource::from_page_url());
     });
 
     let start = move |_| {
@@ -99,6 +90,7 @@ pub fn App() -> impl IntoView {
                 Err(e) => RunState::Failed(e),
             };
             run.set(state);
+            finished_runs.update(|n| *n += 1);
         });
     };
     let stop = move |_| cancel.get_value().set(true);
@@ -111,7 +103,7 @@ pub fn App() -> impl IntoView {
             <p class="tagline">"How good is a tiny language model, and has it seen its test data? Computed in your browser."</p>
         </header>
         <main>
-            <ModelPanel backend=backend model=model />
+            <ModelPanel backend=backend model=model on_load=Callback::new(move |url: String| load(ModelSource::Url(url))) busy=Signal::derive(running) />
             <section class="card" aria-labelledby="score-title">
                 <h2 id="score-title">"Token log-probabilities"</h2>
                 <label for="text-input">"Text to score"</label>
@@ -129,7 +121,7 @@ pub fn App() -> impl IntoView {
                     <button data-testid="cancel-button" on:click=stop disabled=move || !running()>
                         "Cancel"
                     </button>
-                    <span data-testid="run-status" role="status" aria-live="polite">
+                    <span data-testid="run-status" data-finished-runs=move || finished_runs.get().to_string() role="status" aria-live="polite">
                         {move || match run.get() {
                             RunState::Idle => String::new(),
                             RunState::Running(s) => format!("Running: {s}"),

@@ -1,0 +1,128 @@
+//! `tinyeval bench`: scoring throughput of one model on one backend.
+//!
+//! Builds `batch_size` sequences of `seq_len` token ids from a seeded
+//! generator (splitmix64, so that `scripts/bench.py` can build the very same
+//! ids for PyTorch), and times `score_batch` on them: each sequence is one
+//! request whose context is its first token and whose continuation is the other
+//! `seq_len - 1`, so the model reads tokens `0..seq_len-1` and every one of the
+//! `seq_len - 1` next tokens goes through the LM head and the log-softmax
+//! statistics (log p, mean and variance of log p, argmax), read back to the host.
+//! One untimed warm-up, then `repeats` timed runs; prints one JSON object.
+
+use std::path::PathBuf;
+use std::time::Instant;
+
+use anyhow::{Result, bail};
+use clap::Args;
+use tinyeval_core::LanguageModel;
+use tinyeval_core::scoring::{ScoreRequest, score_batch};
+
+use crate::{Backend, device};
+
+#[derive(Args)]
+pub struct BenchArgs {
+    /// A Hugging Face model folder (config.json, *.safetensors, tokenizer.json) or a .gguf file.
+    #[arg(long)]
+    model: PathBuf,
+    #[arg(long, value_enum, default_value = "cpu")]
+    backend: Backend,
+    /// Sequences per forward pass.
+    #[arg(long = "batch_size", alias = "batch-size", default_value_t = 8)]
+    batch_size: usize,
+    /// Tokens per sequence (the first `seq_len - 1` are the model's input, the last `seq_len - 1` are scored).
+    #[arg(long = "seq_len", alias = "seq-len", default_value_t = 256)]
+    seq_len: usize,
+    /// Timed runs after the warm-up.
+    #[arg(long, default_value_t = 3)]
+    repeats: usize,
+    /// Seed of the token ids.
+    #[arg(long, default_value_t = 0)]
+    seed: u64,
+}
+
+/// splitmix64; `scripts/bench.py` has the same function.
+fn splitmix64(state: &mut u64) -> u64 {
+    *state = state.wrapping_add(0x9E37_79B9_7F4A_7C15);
+    let mut z = *state;
+    z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+    z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+    z ^ (z >> 31)
+}
+
+/// `batch` rows of `seq` ids in `0..vocab`, row after row from one generator.
+pub fn token_ids(seed: u64, batch: usize, seq: usize, vocab: usize) -> Vec<Vec<u32>> {
+    let mut state = seed;
+    (0..batch)
+        .map(|_| (0..seq).map(|_| (splitmix64(&mut state) % vocab as u64) as u32).collect())
+        .collect()
+}
+
+pub fn run(args: BenchArgs) -> Result<()> {
+    if args.seq_len < 2 || args.batch_size == 0 || args.repeats == 0 {
+        bail!("need --seq_len >= 2, --batch_size >= 1 and --repeats >= 1");
+    }
+    let started = Instant::now();
+    let device = device(args.backend)?;
+    let model = LanguageModel::load_path(&args.model, &device)?;
+    let load_s = started.elapsed().as_secs_f64();
+    let config = &model.config;
+    if args.seq_len - 1 > config.max_positions {
+        bail!("--seq_len {} needs a context of {} but the model's is {}", args.seq_len, args.seq_len - 1, config.max_positions);
+    }
+    let requests: Vec<ScoreRequest> = token_ids(args.seed, args.batch_size, args.seq_len, config.vocab_size)
+        .into_iter()
+        .map(|ids| ScoreRequest {
+            context: ids[..1].to_vec(),
+            continuation: ids[1..].to_vec(),
+        })
+        .collect();
+
+    let timed = || -> Result<(f64, Vec<tinyeval_core::scoring::TokenScores>)> {
+        let t = Instant::now();
+        let scores = pollster::block_on(score_batch(&model.decoder, &requests))?;
+        Ok((t.elapsed().as_secs_f64(), scores))
+    };
+    let (warmup_s, scores) = timed()?;
+    let mut times = Vec::with_capacity(args.repeats);
+    for _ in 0..args.repeats {
+        times.push(timed()?.0);
+    }
+    let mut sorted = times.clone();
+    sorted.sort_by(f64::total_cmp);
+    let median_s = sorted[sorted.len() / 2];
+
+    // A checksum to compare with PyTorch: the mean over every scored token.
+    let n_scored = (args.batch_size * (args.seq_len - 1)) as f64;
+    let mean_of = |f: fn(&tinyeval_core::scoring::TokenScores) -> &Vec<f32>| {
+        scores.iter().flat_map(|s| f(s).iter()).map(|&x| x as f64).sum::<f64>() / n_scored
+    };
+    let tokens = (args.batch_size * args.seq_len) as f64;
+    let out = serde_json::json!({
+        "model": model.name,
+        "architecture": format!("{:?}", config.architecture),
+        "backend": match args.backend {
+            Backend::Cpu => "cpu",
+            Backend::Wgpu => "wgpu",
+            #[cfg(feature = "ndarray")]
+            Backend::Ndarray => "ndarray",
+        },
+        "threads": std::thread::available_parallelism().map_or(1, |n| n.get()),
+        "batch_size": args.batch_size,
+        "seq_len": args.seq_len,
+        "repeats": args.repeats,
+        "seed": args.seed,
+        "load_s": load_s,
+        "warmup_s": warmup_s,
+        "times_s": times,
+        "median_s": median_s,
+        "min_s": sorted[0],
+        // B x T tokens per second (T-1 of them read by the model and T-1 scored per sequence).
+        "tokens_per_s": tokens / median_s,
+        "scored_tokens_per_s": n_scored / median_s,
+        "mean_logprob": mean_of(|s| &s.logprobs),
+        "mean_entropy": -mean_of(|s| &s.means),
+        "mean_variance": mean_of(|s| &s.variances),
+    });
+    println!("{out}");
+    Ok(())
+}

@@ -1,0 +1,241 @@
+"""Scoring throughput: tinyeval's native backends side by side with PyTorch.
+
+For each model, in one invocation on one machine:
+
+- PyTorch: transformers in float32, ``torch.set_num_threads(os.cpu_count())``,
+  ``torch.inference_mode()``; the forward over the first T-1 tokens of B
+  sequences, then log_softmax, gather of the T-1 next tokens, mean and variance
+  of log p and argmax over the vocabulary (what tinyeval's ``score_batch``
+  computes and reads back).
+- tinyeval: ``tinyeval bench`` (a subprocess) with ``--backend cpu`` (burn
+  flex) and ``--backend wgpu`` when a Vulkan/Metal/DX12 adapter exists (on a
+  machine without a GPU that may be mesa's lavapipe/llvmpipe: a CPU emulating a
+  GPU).
+
+Both sides score the same token ids (splitmix64 from ``--seed``, as in
+cli/src/bench.rs) with the same weights, and the script checks that their mean
+log-probs agree. Throughput is B x T tokens per second, from the median of
+``--repeats`` timed runs after one warm-up.
+
+Models: the demo model (public/models/llama-2k-1m-random) and, when a GGUF of
+SmolLM2-135M is given (``--smollm2-gguf`` or ``$TINYEVAL_BENCH_SMOLLM2_GGUF``),
+SmolLM2-135M: transformers loads the GGUF (dequantized to float32) once and
+saves it with ``save_pretrained`` under ``--cache-dir`` (outside the
+repository), and both sides load that folder.
+
+Usage (from the repository root, after ``cargo build --release -p tinyeval``):
+
+    /root/venvs/tinyeval-ref/bin/python scripts/bench.py \\
+        --smollm2-gguf /path/to/SmolLM2-135M-Instruct.Q4_1.gguf
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import shutil
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+MASK64 = (1 << 64) - 1
+
+
+def splitmix64_ids(seed: int, batch: int, seq: int, vocab: int) -> list[list[int]]:
+    """The token ids of cli/src/bench.rs `token_ids`."""
+    state = seed & MASK64
+    rows = []
+    for _ in range(batch):
+        row = []
+        for _ in range(seq):
+            state = (state + 0x9E3779B97F4A7C15) & MASK64
+            z = state
+            z = ((z ^ (z >> 30)) * 0xBF58476D1CE4E5B9) & MASK64
+            z = ((z ^ (z >> 27)) * 0x94D049BB133111EB) & MASK64
+            z ^= z >> 31
+            row.append(z % vocab)
+        rows.append(row)
+    return rows
+
+
+def cpu_model() -> str:
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or "unknown"
+
+
+def vulkan_adapters() -> list[str]:
+    """Device names from `vulkaninfo --summary`, if it is installed."""
+    if not shutil.which("vulkaninfo"):
+        return []
+    try:
+        out = subprocess.run(["vulkaninfo", "--summary"], capture_output=True, text=True, timeout=30).stdout
+    except (OSError, subprocess.SubprocessError):
+        return []
+    return [line.split("=", 1)[1].strip() for line in out.splitlines() if line.strip().startswith("deviceName")]
+
+
+def smollm2_folder(gguf: Path, cache_dir: Path) -> Path:
+    """SmolLM2's GGUF dequantized to float32 by transformers and saved as a model folder (once)."""
+    out = cache_dir / "smollm2-135m"
+    if (out / "config.json").exists() and (out / "tokenizer.json").exists():
+        return out
+    import torch
+    from transformers import AutoModelForCausalLM, AutoTokenizer
+
+    print(f"[converting {gguf} to {out} (once)]", file=sys.stderr)
+    model = AutoModelForCausalLM.from_pretrained(gguf.parent, gguf_file=gguf.name, dtype=torch.float32)
+    tokenizer = AutoTokenizer.from_pretrained(gguf.parent, gguf_file=gguf.name)
+    # The tensors are plain float32 now; only the GGUF marker stops save_pretrained.
+    model.hf_quantizer = None
+    if hasattr(model.config, "quantization_config"):
+        del model.config.quantization_config
+    tmp = out.with_name(out.name + ".tmp")
+    shutil.rmtree(tmp, ignore_errors=True)
+    model.save_pretrained(tmp)
+    tokenizer.save_pretrained(tmp)
+    tmp.rename(out)
+    return out
+
+
+def bench_torch(folder: Path, batch: int, seq: int, repeats: int, seed: int) -> dict:
+    import torch
+    from transformers import AutoModelForCausalLM
+
+    torch.set_num_threads(os.cpu_count() or 1)
+    t0 = time.perf_counter()
+    model = AutoModelForCausalLM.from_pretrained(folder, dtype=torch.float32)
+    model.eval()
+    load_s = time.perf_counter() - t0
+    vocab = model.config.vocab_size
+    ids = torch.tensor(splitmix64_ids(seed, batch, seq, vocab), dtype=torch.long)
+    inputs, targets = ids[:, :-1], ids[:, 1:]
+
+    def score():
+        with torch.inference_mode():
+            logits = model(input_ids=inputs, use_cache=False).logits  # [B, T-1, V] float32
+            logp = logits.log_softmax(-1)
+            target_logp = logp.gather(-1, targets[..., None])[..., 0]
+            p = logp.exp()
+            mean = (p * logp).sum(-1)
+            var = (p * (logp - mean[..., None]).square()).sum(-1)
+            greedy = logits.argmax(-1) == targets
+            # The host copy tinyeval reads back.
+            return torch.stack([target_logp, mean, var, greedy.float()], -1).numpy().copy()
+
+    t = time.perf_counter()
+    stats = score()
+    warmup_s = time.perf_counter() - t
+    times = []
+    for _ in range(repeats):
+        t = time.perf_counter()
+        score()
+        times.append(time.perf_counter() - t)
+    median = statistics.median(times)
+    del model
+    return {
+        "backend": "pytorch",
+        "threads": torch.get_num_threads(),
+        "load_s": load_s,
+        "warmup_s": warmup_s,
+        "times_s": times,
+        "median_s": median,
+        "tokens_per_s": batch * seq / median,
+        "mean_logprob": float(stats[..., 0].astype("float64").mean()),
+        "mean_entropy": -float(stats[..., 1].astype("float64").mean()),
+    }
+
+
+def bench_cli(cli: Path, model: Path, backend: str, batch: int, seq: int, repeats: int, seed: int) -> dict | None:
+    cmd = [str(cli), "bench", "--model", str(model), "--backend", backend, "--batch_size", str(batch),
+           "--seq_len", str(seq), "--repeats", str(repeats), "--seed", str(seed)]
+    proc = subprocess.run(cmd, capture_output=True, text=True)
+    if proc.returncode != 0:
+        print(f"[{' '.join(cmd)} failed: {proc.stderr.strip().splitlines()[-1:]}]", file=sys.stderr)
+        return None
+    return json.loads(proc.stdout)
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--cli", type=Path, default=ROOT / "target/release/tinyeval")
+    ap.add_argument("--smollm2-gguf", type=Path, default=os.environ.get("TINYEVAL_BENCH_SMOLLM2_GGUF"))
+    ap.add_argument("--cache-dir", type=Path, default=Path.home() / ".cache/tinyeval-bench")
+    ap.add_argument("--backends", default="cpu,wgpu", help="tinyeval backends, comma-separated (cpu, wgpu, ndarray)")
+    ap.add_argument("--batch-size", type=int, default=8)
+    ap.add_argument("--seq-len", type=int, default=256)
+    ap.add_argument("--repeats", type=int, default=3, help="timed runs after one warm-up (CPU paths)")
+    ap.add_argument("--wgpu-repeats", type=int, default=None, help="timed runs for wgpu (default: --repeats)")
+    ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--json", type=Path, help="also write every result here")
+    args = ap.parse_args()
+
+    import torch
+    import transformers
+
+    if not args.cli.exists():
+        sys.exit(f"{args.cli} not found: run `cargo build --release -p tinyeval` first")
+    adapters = vulkan_adapters()
+    backends = [b for b in args.backends.split(",") if b]
+    machine = {
+        "cpu": cpu_model(),
+        "cores": os.cpu_count(),
+        "os": platform.platform(),
+        "torch": torch.__version__,
+        "transformers": transformers.__version__,
+        "torch_threads": os.cpu_count(),
+        "vulkan_adapters": adapters,
+        "load_average": os.getloadavg(),
+        "date": time.strftime("%Y-%m-%d %H:%M %Z"),
+    }
+    print(f"machine: {machine['cpu']}, {machine['cores']} cores, {machine['os']}")
+    print(f"torch {machine['torch']} (threads {machine['torch_threads']}), transformers {machine['transformers']}")
+    print(f"vulkan adapters: {', '.join(adapters) or 'none found'}; load average {machine['load_average'][0]:.2f}")
+    print(f"B={args.batch_size} sequences x T={args.seq_len} tokens; median of {args.repeats} runs after a warm-up\n")
+
+    models = [("llama-2k-1m-random", ROOT / "public/models/llama-2k-1m-random")]
+    if args.smollm2_gguf:
+        models.append(("SmolLM2-135M", smollm2_folder(args.smollm2_gguf, args.cache_dir)))
+    else:
+        print("[no --smollm2-gguf: SmolLM2-135M skipped]\n", file=sys.stderr)
+
+    results = []
+    rows = []
+    for name, folder in models:
+        ref = bench_torch(folder, args.batch_size, args.seq_len, args.repeats, args.seed)
+        results.append({"model": name, **ref})
+        rows.append((name, f"PyTorch {torch.__version__} CPU f32", ref["tokens_per_s"], 1.0))
+        for backend in backends:
+            repeats = args.wgpu_repeats if backend == "wgpu" and args.wgpu_repeats else args.repeats
+            r = bench_cli(args.cli, folder, backend, args.batch_size, args.seq_len, repeats, args.seed)
+            if r is None:
+                continue
+            diff = abs(r["mean_logprob"] - ref["mean_logprob"])
+            if diff > 1e-3:
+                print(f"[warning: {name} {backend}: mean log-prob {r['mean_logprob']:.6f} vs PyTorch {ref['mean_logprob']:.6f}]",
+                      file=sys.stderr)
+            results.append({"model": name, **r})
+            label = {"cpu": "tinyeval native cpu (burn flex)", "ndarray": "tinyeval native cpu (burn ndarray)"}.get(
+                backend, f"tinyeval native wgpu ({adapters[0] if adapters else 'adapter'})")
+            rows.append((name, label, r["tokens_per_s"], r["tokens_per_s"] / ref["tokens_per_s"]))
+
+    print("| model | path | tokens/s | ratio to PyTorch |")
+    print("| --- | --- | ---: | ---: |")
+    for name, label, tps, ratio in rows:
+        print(f"| {name} | {label} | {tps:,.0f} | {ratio:.2f} |")
+    if args.json:
+        args.json.write_text(json.dumps({"machine": machine, "args": {k: str(v) for k, v in vars(args).items()},
+                                         "results": results}, indent=1))
+
+
+if __name__ == "__main__":
+    main()
