@@ -2,7 +2,7 @@
 //! adapter, burn's CPU backend otherwise (or when `?backend=cpu` asks for it).
 
 use tinyeval_core::Device;
-use wasm_bindgen::JsValue;
+use wasm_bindgen::{JsCast, JsValue};
 
 #[derive(Clone, Debug, PartialEq)]
 pub enum BackendKind {
@@ -58,12 +58,13 @@ pub async fn choose(requested: Option<&str>) -> Backend {
     }
     match Device::wgpu_options().init_with_setup_async().await {
         Ok((device, setup)) => {
+            // wgpu's browser backend leaves the adapter's name empty; the page can
+            // still read what the browser discloses (GPUAdapter.info).
             let info = setup.adapter.get_info();
-            let adapter = [info.name.as_str(), info.driver.as_str(), info.driver_info.as_str()]
-                .into_iter()
-                .find(|s| !s.is_empty())
-                .map(str::to_string)
-                .unwrap_or_else(|| format!("{:?} adapter", info.device_type));
+            let adapter = match browser_adapter_description().await {
+                Some(description) => description,
+                None => format!("{:?} adapter", info.device_type),
+            };
             Backend {
                 device,
                 kind: BackendKind::WebGpu { adapter },
@@ -71,4 +72,22 @@ pub async fn choose(requested: Option<&str>) -> Backend {
         }
         Err(e) => cpu(format!("no WebGPU adapter: {e}")),
     }
+}
+
+/// `description`, or `vendor architecture`, of the browser's default WebGPU adapter.
+async fn browser_adapter_description() -> Option<String> {
+    let get = |target: &JsValue, key: &str| js_sys::Reflect::get(target, &JsValue::from_str(key)).ok();
+    let gpu = get(&web_sys::window()?.navigator(), "gpu")?;
+    let request: js_sys::Function = get(&gpu, "requestAdapter")?.dyn_into().ok()?;
+    let promise: js_sys::Promise = request.call0(&gpu).ok()?.dyn_into().ok()?;
+    let adapter = wasm_bindgen_futures::JsFuture::from(promise).await.ok()?;
+    let info = get(&adapter, "info")?;
+    let field = |key: &str| get(&info, key).and_then(|v| v.as_string()).unwrap_or_default();
+    let description = field("description");
+    let text = if description.is_empty() {
+        format!("{} {}", field("vendor"), field("architecture")).trim().to_string()
+    } else {
+        description
+    };
+    (!text.is_empty()).then_some(text)
 }

@@ -7,50 +7,19 @@
 //! logits of a full forward pass, a seed fixes the sample, a tiny top-p is
 //! greedy, stop strings cut the text, the context bounds the generation.
 
-use std::path::{Path, PathBuf};
+mod common;
 
-use serde::Deserialize;
+use common::{Golden, read_goldens, repo_root};
 use tinyeval_core::generation::{GenerationConfig, Generator, StopReason, argmax};
 use tinyeval_core::model::{Decoder, KvCache};
 use tinyeval_core::{Device, LanguageModel, ModelFiles};
 
-#[derive(Deserialize)]
-struct Golden {
-    model: String,
-    context: usize,
-    eos_token_id: Option<u32>,
-    greedy: Vec<GoldenGreedy>,
-}
-
-#[derive(Deserialize, Clone)]
-struct GoldenGreedy {
-    prompt: String,
-    prompt_tokens: Vec<u32>,
-    max_new_tokens: usize,
-    generated_tokens: Vec<u32>,
-    generated_text: String,
-    top2_margins: Vec<f64>,
-}
-
-fn repo_root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).parent().unwrap().to_path_buf()
-}
-
 fn goldens() -> Vec<(String, Golden)> {
-    let dir = repo_root().join("core/tests/fixtures/goldens");
-    let mut out = Vec::new();
-    for entry in std::fs::read_dir(&dir).unwrap() {
-        let path = entry.unwrap().path();
-        let name = path.file_stem().unwrap().to_string_lossy().to_string();
-        if name.starts_with("tokenizer_") {
-            continue;
-        }
-        let golden: Golden = serde_json::from_slice(&std::fs::read(&path).unwrap()).unwrap();
-        assert!(!golden.greedy.is_empty(), "{name}: no greedy goldens");
-        out.push((name, golden));
-    }
-    out.sort_by(|a, b| a.0.cmp(&b.0));
+    let out = read_goldens(&repo_root().join("core/tests/fixtures/goldens"));
     assert!(out.len() >= 9, "expected the goldens of every reference model");
+    for (name, golden) in &out {
+        assert!(!golden.greedy.is_empty(), "{name}: no greedy goldens");
+    }
     out
 }
 

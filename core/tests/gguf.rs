@@ -4,123 +4,32 @@
 //! tokenizer from the metadata). Also: the parser on hand-made files, and
 //! clear errors for broken ones.
 
-use std::path::{Path, PathBuf};
+mod common;
 
-use serde::Deserialize;
+use std::path::PathBuf;
+
+use common::{Golden, check_scores, read_goldens, repo_root};
 use tinyeval_core::gguf::{GgufFile, MetaValue};
-use tinyeval_core::scoring::{ScoreRequest, rolling_windows, score_batch};
+use tinyeval_core::scoring::{ScoreRequest, score_batch};
 use tinyeval_core::{Device, Error, LanguageModel};
-
-const TOLERANCE: f64 = 1e-4;
-
-#[derive(Deserialize)]
-struct Golden {
-    model: String,
-    context: usize,
-    tie_word_embeddings: bool,
-    bos_token_id: Option<u32>,
-    eos_token_id: Option<u32>,
-    texts: Vec<GoldenText>,
-    rolling: Vec<GoldenRolling>,
-}
-
-#[derive(Deserialize)]
-struct GoldenText {
-    text: String,
-    tokens: Vec<u32>,
-    token_strs: Vec<String>,
-    logprobs: Vec<Option<f64>>,
-    mean: Vec<Option<f64>>,
-    var: Vec<Option<f64>>,
-    truncated_to: Option<usize>,
-}
-
-#[derive(Deserialize)]
-struct GoldenRolling {
-    text: String,
-    tokens: Vec<u32>,
-    prefix_token: u32,
-    max_seq_len: usize,
-    logprobs: Vec<f64>,
-    total: f64,
-}
-
-fn repo_root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).parent().unwrap().to_path_buf()
-}
 
 fn fixtures() -> PathBuf {
     repo_root().join("core/tests/fixtures/gguf")
 }
 
 fn goldens() -> Vec<(String, Golden)> {
-    let mut out = Vec::new();
-    for entry in std::fs::read_dir(fixtures()).unwrap() {
-        let path = entry.unwrap().path();
-        if path.extension().and_then(|e| e.to_str()) != Some("json") {
-            continue;
-        }
-        let name = path.file_stem().unwrap().to_string_lossy().to_string();
-        let golden: Golden = serde_json::from_slice(&std::fs::read(&path).unwrap()).unwrap();
-        out.push((name, golden));
-    }
-    out.sort_by(|a, b| a.0.cmp(&b.0));
+    let out = read_goldens(&fixtures());
     assert_eq!(out.len(), 4, "expected the goldens of the four GGUF fixtures");
     out
 }
 
-fn assert_close(what: &str, ours: f64, theirs: f64, worst: &mut f64) {
-    let diff = (ours - theirs).abs();
-    *worst = worst.max(diff);
-    assert!(diff <= TOLERANCE, "{what}: ours {ours}, transformers {theirs} (difference {diff})");
-}
-
 fn check_model(name: &str, golden: &Golden, device: &Device) -> f64 {
     let model = LanguageModel::load_path(&repo_root().join(&golden.model), device).unwrap_or_else(|e| panic!("{name}: {e}"));
-    assert_eq!(model.config.max_positions, golden.context, "{name}: context");
-    assert_eq!(model.config.tie_embeddings, golden.tie_word_embeddings, "{name}: tied embeddings");
+    assert_eq!(model.config.tie_embeddings, golden.tie_word_embeddings.unwrap(), "{name}: tied embeddings");
     assert_eq!(model.config.bos_token_id, golden.bos_token_id, "{name}: bos");
     assert_eq!(model.config.eos_token_id, golden.eos_token_id, "{name}: eos");
     assert_eq!(model.tokenizer.eos_token_id, golden.eos_token_id, "{name}: tokenizer eos");
-    let mut worst = 0.0f64;
-
-    for t in &golden.texts {
-        let ids = model.tokenizer.encode(&t.text).unwrap();
-        let expected_len = t.truncated_to.unwrap_or(ids.len());
-        assert_eq!(&ids[..expected_len], &t.tokens[..], "{name}: token ids of {:?}", t.text);
-        let strs: Vec<String> = t.tokens.iter().map(|&id| model.tokenizer.token_str(id)).collect();
-        assert_eq!(strs, t.token_strs, "{name}: token strings of {:?}", t.text);
-        if t.tokens.len() < 2 {
-            continue;
-        }
-        let request = ScoreRequest {
-            context: vec![t.tokens[0]],
-            continuation: t.tokens[1..].to_vec(),
-        };
-        let scores = pollster::block_on(score_batch(&model.decoder, &[request])).unwrap().remove(0);
-        for j in 1..t.tokens.len() {
-            let what = |field: &str| format!("{name}: {field} of token {j} of {:?}", t.text);
-            assert_close(&what("logprob"), scores.logprobs[j - 1] as f64, t.logprobs[j].unwrap(), &mut worst);
-            assert_close(&what("mean"), scores.means[j - 1] as f64, t.mean[j].unwrap(), &mut worst);
-            assert_close(&what("var"), scores.variances[j - 1] as f64, t.var[j].unwrap(), &mut worst);
-        }
-    }
-
-    for r in &golden.rolling {
-        // The whole text (1000+ tokens for the long one) tokenizes as transformers does.
-        assert_eq!(model.tokenizer.encode(&r.text).unwrap(), r.tokens, "{name}: rolling tokens of {:?}", r.text);
-        let windows = rolling_windows(r.prefix_token, &r.tokens, r.max_seq_len);
-        let scores = pollster::block_on(score_batch(&model.decoder, &windows)).unwrap();
-        let logprobs: Vec<f64> = scores.iter().flat_map(|s| s.logprobs.iter().map(|&x| x as f64)).collect();
-        assert_eq!(logprobs.len(), r.logprobs.len(), "{name}: rolling token count of {:?}", r.text);
-        for (j, (ours, theirs)) in logprobs.iter().zip(&r.logprobs).enumerate() {
-            assert_close(&format!("{name}: rolling logprob {j} of {:?}", r.text), *ours, *theirs, &mut worst);
-        }
-        let total: f64 = logprobs.iter().sum();
-        let rel = ((total - r.total) / r.total.abs().max(1.0)).abs();
-        assert!(rel <= 1e-5, "{name}: rolling total of {:?}: ours {total}, transformers {}", r.text, r.total);
-    }
-    worst
+    check_scores(name, golden, &model)
 }
 
 #[test]
