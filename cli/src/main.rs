@@ -40,7 +40,7 @@ enum Command {
         #[arg(long, value_enum, default_value = "cpu")]
         backend: Backend,
         /// Context windows per forward pass.
-        #[arg(long, default_value_t = 8)]
+        #[arg(long = "batch_size", alias = "batch-size", default_value_t = 8)]
         batch_size: usize,
     },
     /// Generates text after a prompt, printing it as it comes (greedy unless --temperature > 0).
