@@ -8,6 +8,7 @@ use clap::{Parser, Subcommand, ValueEnum};
 use tinyeval_core::{Device, GenerationConfig, LanguageModel, generate};
 
 mod bench;
+mod detect;
 
 #[derive(Parser)]
 #[command(name = "tinyeval", version, about = "Evaluate tiny language models: scores, benchmarks, contamination checks")]
@@ -68,6 +69,8 @@ enum Command {
     },
     /// Scoring throughput (tokens/s) of `batch_size` seeded random sequences of `seq_len` tokens; prints JSON.
     Bench(bench::BenchArgs),
+    /// Pretraining-data detection (loss, zlib, lowercase, Min-K%, Min-K%++, reference model) on a WikiMIA-style JSONL file.
+    Detect(detect::DetectArgs),
 }
 
 fn device(backend: Backend) -> Result<Device> {
@@ -139,6 +142,7 @@ fn main() -> Result<()> {
             eprintln!("[{} new tokens; stopped: {}]", generation.tokens.len(), generation.stop_reason);
         }
         Command::Bench(args) => bench::run(args)?,
+        Command::Detect(args) => detect::run(args)?,
     }
     Ok(())
 }

@@ -45,6 +45,79 @@ fn main() {
     time("argmax [85,49152]", 0.0, 5, || { let _ = lg.clone().argmax(1).into_data(); });
     time("sum_dim [85,49152]", 0.0, 5, || sync(lg.clone().sum_dim(1)));
 
+    {
+        use burn::tensor::{Int, TensorData};
+        let lg = Tensor::<2>::random([85, 49152], Distribution::Default, &dev);
+        let tg = Tensor::<2, Int>::from_data(TensorData::new((0..85i64).collect::<Vec<_>>(), [85, 1]), &dev);
+        let sum = |x: Tensor<2>| x.reshape([85, 192, 256]).sum_dim(2).sum_dim(1).reshape([85, 1]);
+        time("argmax", 0.0, 5, || { let _ = lg.clone().argmax(1).into_data(); });
+        time("max_dim", 0.0, 5, || sync(lg.clone().max_dim(1)));
+        let max = lg.clone().max_dim(1);
+        time("logits - max [85,1]", 0.0, 5, || sync(lg.clone() - max.clone()));
+        let sh = lg.clone() - max.clone();
+        time("exp", 0.0, 5, || sync(sh.clone().exp()));
+        let e = sh.clone().exp();
+        time("sum 2-level", 0.0, 5, || sync(sum(e.clone())));
+        time("sum_dim flat", 0.0, 5, || sync(e.clone().sum_dim(1)));
+        let ls = sum(e.clone()).log();
+        time("sh - logsum", 0.0, 5, || sync(sh.clone() - ls.clone()));
+        let logp = sh.clone() - ls.clone();
+        time("gather", 0.0, 5, || sync(logp.clone().gather(1, tg.clone())));
+        time("p*logp", 0.0, 5, || sync(e.clone() * logp.clone()));
+        time("square", 0.0, 5, || sync(logp.clone().square()));
+        time("equal+float", 0.0, 5, || sync(lg.clone().argmax(1).equal(tg.clone()).float()));
+        time("full token_statistics", 0.0, 5, || {
+            let logits = lg.clone(); let targets = tg.clone();
+            let argmax = logits.clone().argmax(1);
+            let max = logits.clone().max_dim(1);
+            let shifted = logits - max;
+            let logp = shifted.clone() - sum(shifted.exp()).log();
+            let target_logp = logp.clone().gather(1, targets.clone());
+            let p = logp.clone().exp();
+            let mean = sum(p.clone() * logp.clone());
+            let variance = sum(p * (logp - mean.clone()).square());
+            let greedy = argmax.equal(targets).float();
+            sync(Tensor::cat(vec![target_logp, mean, variance, greedy], 1))
+        });
+        let h = Tensor::<2>::random([2040, 576], Distribution::Default, &dev);
+        let idx = Tensor::<1, Int>::from_data(TensorData::new((0..85i64).collect::<Vec<_>>(), [85]), &dev);
+        time("select 85 rows of [2040,576]", 0.0, 5, || sync(h.clone().select(0, idx.clone())));
+    }
+    {
+        use burn::tensor::{Bool, TensorData, module::attention, ops::AttentionModuleOptions};
+        let q = Tensor::<4>::random([8, 9, 255, 64], Distribution::Default, &dev);
+        let k = Tensor::<4>::random([8, 3, 255, 64], Distribution::Default, &dev);
+        let v = Tensor::<4>::random([8, 3, 255, 64], Distribution::Default, &dev);
+        let mut mdata = Vec::new();
+        let mut bdata = Vec::new();
+        for i in 0..255 { for j in 0..255 { mdata.push(if j <= i { 0.0f32 } else { -1e30 }); bdata.push(j > i); } }
+        let addmask = Tensor::<2>::from_data(TensorData::new(mdata, [255, 255]), &dev).unsqueeze::<4>();
+        let boolmask = Tensor::<2, Bool>::from_data(TensorData::new(bdata, [255, 255]), &dev).unsqueeze::<4>();
+        let rep = |t: Tensor<4>| t.unsqueeze_dim::<5>(2).expand([8, 3, 3, 255, 64]).reshape([8, 9, 255, 64]);
+        let manual = || {
+            let (k, v) = (rep(k.clone()), rep(v.clone()));
+            let scores = q.clone().matmul(k.swap_dims(2, 3)) * 0.125;
+            let w = burn::tensor::activation::softmax(scores + addmask.clone(), 3);
+            w.matmul(v)
+        };
+        let fused = || attention(q.clone(), k.clone(), v.clone(), Some(boolmask.clone()), None,
+            AttentionModuleOptions { scale: Some(0.125), softcap: None, is_causal: false });
+        let diff = (manual() - fused()).abs().max().into_scalar::<f32>();
+        println!("attention manual vs fused max |diff| = {diff:e}");
+        time("attention manual (repeat_kv, matmul, mask, softmax, matmul)", 0.0, 5, || sync(manual()));
+        time("attention fused (module::attention, GQA, bool mask)", 0.0, 5, || sync(fused()));
+        let causal = || attention(q.clone(), k.clone(), v.clone(), None, None,
+            AttentionModuleOptions { scale: Some(0.125), softcap: None, is_causal: true });
+        time("attention fused (is_causal)", 0.0, 5, || sync(causal()));
+        let x = Tensor::<3>::random([8, 255, 576], Distribution::Default, &dev);
+        let w = Tensor::<1>::random([576], Distribution::Default, &dev);
+        time("rmsnorm [8,255,576]", 0.0, 5, || {
+            let variance = x.clone().square().mean_dim(2);
+            sync(x.clone() * (variance + 1e-5).sqrt().recip() * w.clone().unsqueeze::<3>())
+        });
+        let qs = Tensor::<3>::random([8, 255, 576], Distribution::Default, &dev);
+        time("split heads + swap + contiguous-ish [8,255,9,64]", 0.0, 5, || sync(qs.clone().reshape([8, 255, 9, 64]).swap_dims(1, 2) * 1.0));
+    }
     if let Some(path) = args.get(1) {
         let model = LanguageModel::load_path(std::path::Path::new(path), &dev).unwrap();
         let vocab = model.config.vocab_size;

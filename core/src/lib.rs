@@ -2,14 +2,18 @@
 //! No UI and no web dependencies; every entry point takes the burn `Device` it runs on.
 
 pub mod config;
+pub mod detection;
 pub mod error;
 pub mod generation;
 pub mod gguf;
 pub mod language_model;
+pub mod metrics;
 pub mod model;
 pub mod scoring;
+pub mod tasks;
 pub mod tokenizer;
 pub mod weights;
+mod zlib_length;
 
 pub use burn::tensor::Device;
 pub use error::{Error, Result};

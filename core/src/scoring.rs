@@ -181,9 +181,12 @@ fn token_statistics(logits: Tensor<2>, targets: Tensor<2, Int>) -> Tensor<2> {
     let argmax = logits.clone().argmax(1);
     let max = logits.clone().max_dim(1);
     let shifted = logits - max;
-    let logp = shifted.clone() - sum_over_vocab(shifted.exp()).log();
+    let exp = shifted.clone().exp();
+    let sum = sum_over_vocab(exp.clone());
+    let logp = shifted - sum.clone().log();
     let target_logp = logp.clone().gather(1, targets.clone());
-    let p = logp.clone().exp();
+    // p = exp(logp) = exp(shifted) / sum: one exp over the vocabulary, not two.
+    let p = exp / sum;
     let mean = sum_over_vocab(p.clone() * logp.clone());
     // Var = E[(log p - mean)^2], more accurate in f32 than E[(log p)^2] - mean^2.
     let variance = sum_over_vocab(p * (logp - mean.clone()).square());

@@ -1,7 +1,9 @@
 //! Causal self-attention with grouped key/value heads, rotary or learned
 //! positions, an optional local window, and a key/value cache for generation.
 
-use burn::tensor::{Tensor, TensorData, activation};
+use burn::tensor::module::attention;
+use burn::tensor::ops::AttentionModuleOptions;
+use burn::tensor::{Bool, Device, Tensor, TensorData, activation};
 
 use crate::config::{Architecture, ModelConfig};
 use crate::error::Result;
@@ -29,6 +31,11 @@ pub struct Attention {
     scale: f64,
     /// Attend only to the last `window` positions (GPT-Neo's local layers).
     window: Option<usize>,
+    /// Use burn's fused attention op (on flex, the CPU backend: one kernel that
+    /// shares key/value heads without copying them and masks without an additive
+    /// tensor). Elsewhere that op is either the same separate kernels (wgpu
+    /// without autotune) or lacks grouped heads, so we keep our own.
+    fused: bool,
 }
 
 impl Attention {
@@ -115,6 +122,7 @@ impl Attention {
             head_dim: config.head_dim,
             scale: if config.scale_attention { 1.0 / (config.head_dim as f64).sqrt() } else { 1.0 },
             window: config.attention_windows[layer],
+            fused: *loader.device == Device::flex(),
         })
     }
 
@@ -138,13 +146,26 @@ impl Attention {
             cache.values = Some(v.clone());
         }
         let keys_len = k.dims()[2];
-        let (k, v) = (self.repeat_kv(k), self.repeat_kv(v));
-
-        // [batch, heads, seq, keys_len]
-        let scores = q.matmul(k.swap_dims(2, 3)) * self.scale;
-        let scores = scores + self.mask(seq, keys_len, start, &v.device());
-        let weights = activation::softmax(scores, 3);
-        let context = weights.matmul(v); // [batch, heads, seq, head_dim]
+        let hidden = self.hidden_keys(seq, keys_len, start);
+        let device = v.device();
+        let context = if self.fused {
+            let mask = Tensor::<2, Bool>::from_data(TensorData::new(hidden, [seq, keys_len]), &device);
+            let options = AttentionModuleOptions {
+                scale: Some(self.scale),
+                softcap: None,
+                is_causal: false,
+            };
+            attention(q, k, v, Some(mask.unsqueeze::<4>()), None, options)
+        } else {
+            let (k, v) = (self.repeat_kv(k), self.repeat_kv(v));
+            // [batch, heads, seq, keys_len]
+            let scores = q.matmul(k.swap_dims(2, 3)) * self.scale;
+            // A large finite number rather than -inf: a fully masked row then stays finite.
+            let mask: Vec<f32> = hidden.iter().map(|&h| if h { -1e30 } else { 0.0 }).collect();
+            let mask = Tensor::<2>::from_data(TensorData::new(mask, [seq, keys_len]), &device);
+            let weights = activation::softmax(scores + mask.unsqueeze::<4>(), 3);
+            weights.matmul(v)
+        }; // [batch, heads, seq, head_dim]
         let context = context.swap_dims(1, 2).reshape([batch, seq, self.num_heads * self.head_dim]);
         self.out.forward(context)
     }
@@ -159,18 +180,17 @@ impl Attention {
         t.unsqueeze_dim::<5>(2).expand([b, kv, groups, s, d]).reshape([b, kv * groups, s, d])
     }
 
-    /// Additive mask [1, 1, seq, keys_len]: query i (at position start + i) sees key j
-    /// if j <= start + i and, in a local layer, start + i - j < window.
-    fn mask(&self, seq: usize, keys_len: usize, start: usize, device: &burn::tensor::Device) -> Tensor<4> {
-        let mut data = Vec::with_capacity(seq * keys_len);
+    /// [seq, keys_len], row-major: whether query i (at position start + i) must not
+    /// see key j. It sees it if j <= start + i and, in a local layer, start + i - j < window.
+    fn hidden_keys(&self, seq: usize, keys_len: usize, start: usize) -> Vec<bool> {
+        let mut hidden = Vec::with_capacity(seq * keys_len);
         for i in 0..seq {
             let pos = start + i;
             for j in 0..keys_len {
                 let visible = j <= pos && self.window.is_none_or(|w| pos - j < w);
-                // A large finite number rather than -inf: a fully masked row then stays finite.
-                data.push(if visible { 0.0f32 } else { -1e30 });
+                hidden.push(!visible);
             }
         }
-        Tensor::<2>::from_data(TensorData::new(data, [seq, keys_len]), device).unsqueeze::<4>()
+        hidden
     }
 }
