@@ -18,7 +18,7 @@ use clap::Args;
 use serde_json::{Value, json};
 use tinyeval_core::LanguageModel;
 use tinyeval_core::detection::{self, DetectionInput, Method, ScoredTokens};
-use tinyeval_core::metrics::{self, detection_metrics};
+use tinyeval_core::statistics::{self, detection_metrics};
 
 use crate::{Backend, device};
 
@@ -189,7 +189,7 @@ pub fn run(args: DetectArgs) -> Result<()> {
     if !labelled {
         writeln!(err, "{:<10} {:>14} {:>12}", "method", "mean", "stderr")?;
         for (m, method) in methods.iter().enumerate() {
-            let ms = metrics::mean_stderr(&scores[m])?;
+            let ms = statistics::mean_stderr(&scores[m])?;
             writeln!(err, "{:<10} {:>14.6} {:>12.6}", method.name(), ms.mean, ms.stderr)?;
         }
         writeln!(err, "[no labels: wrote {}]", scores_path.display())?;
@@ -203,7 +203,7 @@ pub fn run(args: DetectArgs) -> Result<()> {
         let entry = match detection_metrics(&scores[m], &labels) {
             Ok(d) => {
                 let ci = if args.bootstrap > 0 {
-                    metrics::auroc_interval(&scores[m], &labels, args.bootstrap, args.seed, 0.95)?
+                    statistics::auroc_interval(&scores[m], &labels, args.bootstrap, args.seed, 0.95)?
                 } else {
                     None
                 };

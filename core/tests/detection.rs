@@ -8,7 +8,7 @@ use tinyeval_core::detection::{
     self, DetectionInput, Method, ScoredTokens, k_count, lowercase_score, loss_score, min_k_plus_plus_score, min_k_score,
     perplexity_score, reference_score, zlib_len, zlib_score_with_len,
 };
-use tinyeval_core::metrics::{self, auroc, best_accuracy, detection_metrics, mean_stderr, roc_curve, tpr_at_fpr};
+use tinyeval_core::statistics::{self, auroc, best_accuracy, detection_metrics, mean_stderr, roc_curve, tpr_at_fpr};
 
 const TOLERANCE: f64 = 1e-6;
 
@@ -172,7 +172,7 @@ fn zlib_lengths_equal_pythons() {
     }
 }
 
-fn same_points(what: &str, ours: &metrics::RocCurve, theirs: &Roc) {
+fn same_points(what: &str, ours: &statistics::RocCurve, theirs: &Roc) {
     assert_eq!(ours.fpr.len(), theirs.fpr.len(), "{what}: number of points");
     for j in 0..ours.fpr.len() {
         assert!((ours.fpr[j] - theirs.fpr[j]).abs() <= 1e-12, "{what}: fpr {j}");
@@ -201,11 +201,11 @@ fn roc_metrics_match_sklearn() {
         let ms = mean_stderr(&c.scores).unwrap();
         close(&format!("case {i} mean"), ms.mean, c.mean);
         close(&format!("case {i} stderr"), ms.stderr, c.stderr);
-        let ci = metrics::auroc_interval(&c.scores, &c.labels, 200, 0, 0.95).unwrap();
+        let ci = statistics::auroc_interval(&c.scores, &c.labels, 200, 0, 0.95).unwrap();
         if c.scores.len() >= 10 {
             let ci = ci.unwrap();
             assert!(0.0 <= ci.low && ci.low <= ci.high && ci.high <= 1.0, "case {i}: {ci:?}");
-            assert_eq!(Some(ci), metrics::auroc_interval(&c.scores, &c.labels, 200, 0, 0.95).unwrap());
+            assert_eq!(Some(ci), statistics::auroc_interval(&c.scores, &c.labels, 200, 0, 0.95).unwrap());
         }
     }
 }

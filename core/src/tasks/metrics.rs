@@ -63,10 +63,7 @@ pub fn stderr(aggregation: &str, values: &[SampleValue]) -> Option<f64> {
         return None;
     }
     let xs: Vec<f64> = values.iter().map(score).collect();
-    let n = xs.len() as f64;
-    let mu = xs.iter().sum::<f64>() / n;
-    let var = xs.iter().map(|x| (x - mu) * (x - mu)).sum::<f64>() / (n - 1.0);
-    Some(var.sqrt() / n.sqrt())
+    crate::statistics::mean_stderr(&xs).ok().map(|m| m.stderr)
 }
 
 fn score(v: &SampleValue) -> f64 {
