@@ -107,11 +107,11 @@ def smollm2_folder(gguf: Path, cache_dir: Path) -> Path:
     return out
 
 
-def bench_torch(folder: Path, batch: int, seq: int, repeats: int, seed: int) -> dict:
+def bench_torch(folder: Path, batch: int, seq: int, repeats: int, seed: int, threads: int) -> dict:
     import torch
     from transformers import AutoModelForCausalLM
 
-    torch.set_num_threads(os.cpu_count() or 1)
+    torch.set_num_threads(threads)
     t0 = time.perf_counter()
     model = AutoModelForCausalLM.from_pretrained(folder, dtype=torch.float32)
     model.eval()
@@ -155,10 +155,14 @@ def bench_torch(folder: Path, batch: int, seq: int, repeats: int, seed: int) -> 
     }
 
 
-def bench_cli(cli: Path, model: Path, backend: str, batch: int, seq: int, repeats: int, seed: int) -> dict | None:
+def bench_cli(cli: Path, model: Path, backend: str, batch: int, seq: int, warmup: int, repeats: int, seed: int,
+              threads: int | None = None) -> dict | None:
     cmd = [str(cli), "bench", "--model", str(model), "--backend", backend, "--batch_size", str(batch),
-           "--seq_len", str(seq), "--repeats", str(repeats), "--seed", str(seed)]
-    proc = subprocess.run(cmd, capture_output=True, text=True)
+           "--seq_len", str(seq), "--warmup", str(warmup), "--repeats", str(repeats), "--seed", str(seed)]
+    env = dict(os.environ)
+    if threads is not None:
+        env["RAYON_NUM_THREADS"] = str(threads)
+    proc = subprocess.run(cmd, capture_output=True, text=True, env=env)
     if proc.returncode != 0:
         print(f"[{' '.join(cmd)} failed: {proc.stderr.strip().splitlines()[-1:]}]", file=sys.stderr)
         return None
@@ -174,7 +178,9 @@ def main() -> None:
     ap.add_argument("--batch-size", type=int, default=8)
     ap.add_argument("--seq-len", type=int, default=256)
     ap.add_argument("--repeats", type=int, default=3, help="timed runs after one warm-up (CPU paths)")
-    ap.add_argument("--wgpu-repeats", type=int, default=None, help="timed runs for wgpu (default: --repeats)")
+    ap.add_argument("--wgpu-repeats", type=int, default=1, help="timed runs on wgpu")
+    ap.add_argument("--single-thread", action="store_true",
+                    help="also compare PyTorch and tinyeval's cpu backend on one thread each (robust on a busy machine)")
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--json", type=Path, help="also write every result here")
     args = ap.parse_args()
@@ -200,7 +206,8 @@ def main() -> None:
     print(f"machine: {machine['cpu']}, {machine['cores']} cores, {machine['os']}")
     print(f"torch {machine['torch']} (threads {machine['torch_threads']}), transformers {machine['transformers']}")
     print(f"vulkan adapters: {', '.join(adapters) or 'none found'}; load average {machine['load_average'][0]:.2f}")
-    print(f"B={args.batch_size} sequences x T={args.seq_len} tokens; median of {args.repeats} runs after a warm-up\n")
+    print(f"B={args.batch_size} sequences x T={args.seq_len} tokens; median of {args.repeats} runs after a warm-up "
+          f"(wgpu: {args.wgpu_repeats}; SmolLM2 on wgpu: no warm-up)\n")
 
     models = [("llama-2k-1m-random", ROOT / "public/models/llama-2k-1m-random")]
     if args.smollm2_gguf:
@@ -208,27 +215,42 @@ def main() -> None:
     else:
         print("[no --smollm2-gguf: SmolLM2-135M skipped]\n", file=sys.stderr)
 
+    cores = os.cpu_count() or 1
     results = []
     rows = []
-    for name, folder in models:
-        ref = bench_torch(folder, args.batch_size, args.seq_len, args.repeats, args.seed)
-        results.append({"model": name, **ref})
-        rows.append((name, f"PyTorch {torch.__version__} CPU f32", ref["tokens_per_s"], 1.0))
-        for backend in backends:
-            repeats = args.wgpu_repeats if backend == "wgpu" and args.wgpu_repeats else args.repeats
-            r = bench_cli(args.cli, folder, backend, args.batch_size, args.seq_len, repeats, args.seed)
-            if r is None:
-                continue
-            diff = abs(r["mean_logprob"] - ref["mean_logprob"])
-            if diff > 1e-3:
-                print(f"[warning: {name} {backend}: mean log-prob {r['mean_logprob']:.6f} vs PyTorch {ref['mean_logprob']:.6f}]",
-                      file=sys.stderr)
-            results.append({"model": name, **r})
-            label = {"cpu": "tinyeval native cpu (burn flex)", "ndarray": "tinyeval native cpu (burn ndarray)"}.get(
-                backend, f"tinyeval native wgpu ({adapters[0] if adapters else 'adapter'})")
-            rows.append((name, label, r["tokens_per_s"], r["tokens_per_s"] / ref["tokens_per_s"]))
 
-    print("| model | path | tokens/s | ratio to PyTorch |")
+    def add(name: str, label: str, r: dict, ref: dict) -> None:
+        if abs(r["mean_logprob"] - ref["mean_logprob"]) > 1e-3:
+            print(f"[warning: {name} {label}: mean log-prob {r['mean_logprob']:.6f} vs PyTorch {ref['mean_logprob']:.6f}]",
+                  file=sys.stderr)
+        results.append({"model": name, "path": label, **r})
+        rows.append((name, label, r["tokens_per_s"], r["tokens_per_s"] / ref["tokens_per_s"]))
+
+    for i, (name, folder) in enumerate(models):
+        ref = bench_torch(folder, args.batch_size, args.seq_len, args.repeats, args.seed, cores)
+        add(name, f"PyTorch {torch.__version__.split('+')[0]}, {cores} threads", ref, ref)
+        for backend in backends:
+            if backend == "wgpu":
+                if not adapters and shutil.which("vulkaninfo"):
+                    continue
+                # A batch of a 100M+ model takes minutes on a software adapter: one cold run only.
+                warmup = 1 if i == 0 else 0
+                r = bench_cli(args.cli, folder, backend, args.batch_size, args.seq_len, warmup, args.wgpu_repeats, args.seed)
+                label = f"tinyeval wgpu ({adapters[0] if adapters else 'adapter'}){'' if warmup else ', cold'}"
+            else:
+                r = bench_cli(args.cli, folder, backend, args.batch_size, args.seq_len, 1, args.repeats, args.seed)
+                label = f"tinyeval {backend} (burn {'flex' if backend == 'cpu' else backend}), {r['threads'] if r else '?'} threads"
+            if r is not None:
+                add(name, label, r, ref)
+        if args.single_thread and cores > 1:
+            ref1 = bench_torch(folder, args.batch_size, args.seq_len, args.repeats, args.seed, 1)
+            add(name, f"PyTorch {torch.__version__.split('+')[0]}, 1 thread", ref1, ref1)
+            r = bench_cli(args.cli, folder, "cpu", args.batch_size, args.seq_len, 1, args.repeats, args.seed, threads=1)
+            if r is not None:
+                add(name, "tinyeval cpu (burn flex), 1 thread", r, ref1)
+
+    print(f"load average after: {os.getloadavg()[0]:.2f}\n")
+    print("| model | path | tokens/s | ratio to PyTorch (same threads) |")
     print("| --- | --- | ---: | ---: |")
     for name, label, tps, ratio in rows:
         print(f"| {name} | {label} | {tps:,.0f} | {ratio:.2f} |")

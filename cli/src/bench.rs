@@ -7,7 +7,7 @@
 //! `seq_len - 1`, so the model reads tokens `0..seq_len-1` and every one of the
 //! `seq_len - 1` next tokens goes through the LM head and the log-softmax
 //! statistics (log p, mean and variance of log p, argmax), read back to the host.
-//! One untimed warm-up, then `repeats` timed runs; prints one JSON object.
+//! `warmup` untimed runs (default 1), then `repeats` timed runs; prints one JSON object.
 
 use std::path::PathBuf;
 use std::time::Instant;
@@ -35,6 +35,9 @@ pub struct BenchArgs {
     /// Timed runs after the warm-up.
     #[arg(long, default_value_t = 3)]
     repeats: usize,
+    /// Untimed runs first (0 times the first run, with its one-off costs such as shader compilation).
+    #[arg(long, default_value_t = 1)]
+    warmup: usize,
     /// Seed of the token ids.
     #[arg(long, default_value_t = 0)]
     seed: u64,
@@ -82,10 +85,18 @@ pub fn run(args: BenchArgs) -> Result<()> {
         let scores = pollster::block_on(score_batch(&model.decoder, &requests))?;
         Ok((t.elapsed().as_secs_f64(), scores))
     };
-    let (warmup_s, scores) = timed()?;
+    let mut warmup_s = Vec::with_capacity(args.warmup);
+    let mut scores = Vec::new();
+    for _ in 0..args.warmup {
+        let (t, s) = timed()?;
+        warmup_s.push(t);
+        scores = s;
+    }
     let mut times = Vec::with_capacity(args.repeats);
     for _ in 0..args.repeats {
-        times.push(timed()?.0);
+        let (t, s) = timed()?;
+        times.push(t);
+        scores = s;
     }
     let mut sorted = times.clone();
     sorted.sort_by(f64::total_cmp);
@@ -106,10 +117,13 @@ pub fn run(args: BenchArgs) -> Result<()> {
             #[cfg(feature = "ndarray")]
             Backend::Ndarray => "ndarray",
         },
-        "threads": std::thread::available_parallelism().map_or(1, |n| n.get()),
+        // The CPU backend's threads (rayon's pool: RAYON_NUM_THREADS, else every core).
+        "threads": std::env::var("RAYON_NUM_THREADS").ok().and_then(|n| n.parse::<usize>().ok()).filter(|&n| n > 0)
+            .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get())),
         "batch_size": args.batch_size,
         "seq_len": args.seq_len,
         "repeats": args.repeats,
+        "warmup": args.warmup,
         "seed": args.seed,
         "load_s": load_s,
         "warmup_s": warmup_s,
