@@ -15,7 +15,12 @@ For each model, in one invocation on one machine:
 Both sides score the same token ids (splitmix64 from ``--seed``, as in
 cli/src/bench.rs) with the same weights, and the script checks that their mean
 log-probs agree. Throughput is B x T tokens per second, from the median of
-``--repeats`` timed runs after one warm-up.
+``--repeats`` timed runs after one warm-up (wgpu: ``--wgpu-repeats`` runs; for
+SmolLM2 on a software adapter a batch takes about two minutes, so it gets one
+cold run and no warm-up). ``--single-thread`` adds PyTorch and tinyeval's cpu
+backend on one thread each (``RAYON_NUM_THREADS=1``): on a machine that other
+work keeps busy, PyTorch's OpenMP threads slow down badly when a core is taken,
+so the one-thread rows are the steadier per-core comparison.
 
 Models: the demo model (public/models/llama-2k-1m-random) and, when a GGUF of
 SmolLM2-135M is given (``--smollm2-gguf`` or ``$TINYEVAL_BENCH_SMOLLM2_GGUF``),

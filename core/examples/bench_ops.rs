@@ -1,134 +1,158 @@
-// TEMPORARY (bench investigation; not to be committed).
+//! Where the CPU scoring time goes: timings of the ops of a SmolLM2-135M-shaped
+//! scoring batch (B=8 sequences of 255 input tokens, hidden 576, 9 query / 3
+//! key-value heads of 64, FFN 1536, vocab 49152) on burn's flex backend, and,
+//! given a model folder or .gguf, of `hidden_states`, the LM head and `score_batch`.
+//!
+//! ```sh
+//! cargo run --release -p tinyeval-core --example bench_ops -- [MODEL]
+//! # burn's ndarray backend instead of flex:
+//! cargo run --release -p tinyeval-core --features ndarray --example bench_ops -- [MODEL] --ndarray
+//! ```
+//!
+//! The `tinyeval` CLI keeps freed memory from going back to the system (glibc's
+//! mallopt); this example does not, so run it with `MALLOC_MMAP_THRESHOLD_=33554432
+//! MALLOC_TRIM_THRESHOLD_=1073741824` to time what the CLI sees.
+
 use std::time::Instant;
-use burn::tensor::{Distribution, Tensor};
+
+use burn::tensor::module::attention;
+use burn::tensor::ops::AttentionModuleOptions;
+use burn::tensor::{Bool, Distribution, Int, Tensor, TensorData, activation};
+use tinyeval_core::scoring::{ScoreRequest, score_batch};
 use tinyeval_core::{Device, LanguageModel};
 
-fn sync<const D: usize>(t: Tensor<D>) { let _ = t.into_data(); }
+fn sync<const D: usize>(t: Tensor<D>) {
+    let _ = t.into_data();
+}
 
-fn time<F: FnMut()>(name: &str, flops: f64, reps: usize, mut f: F) {
+/// Prints the mean time of `reps` calls after one untimed call (and GFLOP/s if `flops` > 0).
+fn time(name: &str, flops: f64, reps: usize, mut f: impl FnMut()) {
     f();
     let t = Instant::now();
-    for _ in 0..reps { f(); }
+    for _ in 0..reps {
+        f();
+    }
     let s = t.elapsed().as_secs_f64() / reps as f64;
-    println!("{name:50} {:8.2} ms  {:7.1} GFLOP/s", s * 1e3, flops / s / 1e9);
+    if flops > 0.0 {
+        println!("{name:58} {:9.2} ms {:7.1} GFLOP/s", s * 1e3, flops / s / 1e9);
+    } else {
+        println!("{name:58} {:9.2} ms", s * 1e3);
+    }
 }
 
 fn main() {
-    let args: Vec<String> = std::env::args().collect();
-    #[allow(deprecated)]
-    let dev = if args.get(2).map(|s| s.as_str()) == Some("ndarray") {
-        #[cfg(feature = "ndarray")] { Device::ndarray() }
-        #[cfg(not(feature = "ndarray"))] { panic!() }
-    } else { Device::flex() };
-    let n = 2040;
-    for (m, k, nn, label) in [(n, 576, 576, "q/o proj"), (n, 576, 192, "k/v proj"), (n, 576, 1536, "gate/up"), (n, 1536, 576, "down"), (85, 576, 49152, "lm head chunk (85 rows)"), (2040, 576, 49152, "lm head (all rows)")] {
-        let a = Tensor::<2>::random([m, k], Distribution::Default, &dev);
-        let b = Tensor::<2>::random([k, nn], Distribution::Default, &dev);
-        let bt = Tensor::<2>::random([nn, k], Distribution::Default, &dev);
-        let fl = 2.0 * (m * k * nn) as f64;
-        let reps = if nn > 10000 { 2 } else { 5 };
-        time(&format!("{label} [{m},{k}]x[{k},{nn}]"), fl, reps, || sync(a.clone().matmul(b.clone())));
-        time(&format!("{label} [{m},{k}]x[{nn},{k}]^T view"), fl, reps, || sync(a.clone().matmul(bt.clone().transpose())));
-    }
-    // attention-like batched matmul: [8,9,255,64] x [8,9,64,255]
-    let q = Tensor::<4>::random([8, 9, 255, 64], Distribution::Default, &dev);
-    let kk = Tensor::<4>::random([8, 9, 255, 64], Distribution::Default, &dev);
-    time("scores [8,9,255,64]x[..,64,255] (swap view)", 2.0 * 72.0 * 255.0 * 255.0 * 64.0, 5, || sync(q.clone().matmul(kk.clone().swap_dims(2, 3))));
-    let x = Tensor::<3>::random([8, 255, 1536], Distribution::Default, &dev);
-    time("silu [8,255,1536]", 0.0, 5, || sync(burn::tensor::activation::silu(x.clone())));
-    time("mul [8,255,1536]", 0.0, 5, || sync(x.clone() * x.clone()));
-    let s = Tensor::<4>::random([8, 9, 255, 255], Distribution::Default, &dev);
-    time("softmax [8,9,255,255]", 0.0, 5, || sync(burn::tensor::activation::softmax(s.clone(), 3)));
-    let lg = Tensor::<2>::random([85, 49152], Distribution::Default, &dev);
-    time("exp [85,49152]", 0.0, 5, || sync(lg.clone().exp()));
-    time("max_dim [85,49152]", 0.0, 5, || sync(lg.clone().max_dim(1)));
-    time("argmax [85,49152]", 0.0, 5, || { let _ = lg.clone().argmax(1).into_data(); });
-    time("sum_dim [85,49152]", 0.0, 5, || sync(lg.clone().sum_dim(1)));
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let model_path = args.iter().find(|a| !a.starts_with("--"));
+    let device = if args.iter().any(|a| a == "--ndarray") {
+        #[cfg(feature = "ndarray")]
+        #[allow(deprecated)]
+        {
+            Device::ndarray()
+        }
+        #[cfg(not(feature = "ndarray"))]
+        panic!("--ndarray needs --features ndarray")
+    } else {
+        Device::flex()
+    };
+    let dev = &device;
+    let rows = 8 * 255;
 
-    {
-        use burn::tensor::{Int, TensorData};
-        let lg = Tensor::<2>::random([85, 49152], Distribution::Default, &dev);
-        let tg = Tensor::<2, Int>::from_data(TensorData::new((0..85i64).collect::<Vec<_>>(), [85, 1]), &dev);
-        let sum = |x: Tensor<2>| x.reshape([85, 192, 256]).sum_dim(2).sum_dim(1).reshape([85, 1]);
-        time("argmax", 0.0, 5, || { let _ = lg.clone().argmax(1).into_data(); });
-        time("max_dim", 0.0, 5, || sync(lg.clone().max_dim(1)));
-        let max = lg.clone().max_dim(1);
-        time("logits - max [85,1]", 0.0, 5, || sync(lg.clone() - max.clone()));
-        let sh = lg.clone() - max.clone();
-        time("exp", 0.0, 5, || sync(sh.clone().exp()));
-        let e = sh.clone().exp();
-        time("sum 2-level", 0.0, 5, || sync(sum(e.clone())));
-        time("sum_dim flat", 0.0, 5, || sync(e.clone().sum_dim(1)));
-        let ls = sum(e.clone()).log();
-        time("sh - logsum", 0.0, 5, || sync(sh.clone() - ls.clone()));
-        let logp = sh.clone() - ls.clone();
-        time("gather", 0.0, 5, || sync(logp.clone().gather(1, tg.clone())));
-        time("p*logp", 0.0, 5, || sync(e.clone() * logp.clone()));
-        time("square", 0.0, 5, || sync(logp.clone().square()));
-        time("equal+float", 0.0, 5, || sync(lg.clone().argmax(1).equal(tg.clone()).float()));
-        time("full token_statistics", 0.0, 5, || {
-            let logits = lg.clone(); let targets = tg.clone();
-            let argmax = logits.clone().argmax(1);
-            let max = logits.clone().max_dim(1);
-            let shifted = logits - max;
-            let logp = shifted.clone() - sum(shifted.exp()).log();
-            let target_logp = logp.clone().gather(1, targets.clone());
-            let p = logp.clone().exp();
-            let mean = sum(p.clone() * logp.clone());
-            let variance = sum(p * (logp - mean.clone()).square());
-            let greedy = argmax.equal(targets).float();
-            sync(Tensor::cat(vec![target_logp, mean, variance, greedy], 1))
+    println!("-- matmuls of one layer and of the LM head ([rows, in] x [in, out])");
+    let shapes: [(usize, usize, usize, &str); 6] = [
+        (rows, 576, 576, "q / o proj"),
+        (rows, 576, 192, "k / v proj"),
+        (rows, 576, 1536, "gate / up proj"),
+        (rows, 1536, 576, "down proj"),
+        (85, 576, 49152, "LM head, one chunk of 85 rows"),
+        (rows, 576, 49152, "LM head, all rows"),
+    ];
+    for (m, k, n, label) in shapes {
+        let a = Tensor::<2>::random([m, k], Distribution::Default, dev);
+        let b = Tensor::<2>::random([k, n], Distribution::Default, dev);
+        let bt = Tensor::<2>::random([n, k], Distribution::Default, dev);
+        let flops = 2.0 * (m * k * n) as f64;
+        let reps = if n > 10_000 { 2 } else { 5 };
+        time(&format!("{label} [{m},{k}]x[{k},{n}]"), flops, reps, || sync(a.clone().matmul(b.clone())));
+        time(&format!("{label}, weight [{n},{k}] transposed (a view)"), flops, reps, || {
+            sync(a.clone().matmul(bt.clone().transpose()))
         });
-        let h = Tensor::<2>::random([2040, 576], Distribution::Default, &dev);
-        let idx = Tensor::<1, Int>::from_data(TensorData::new((0..85i64).collect::<Vec<_>>(), [85]), &dev);
-        time("select 85 rows of [2040,576]", 0.0, 5, || sync(h.clone().select(0, idx.clone())));
     }
-    {
-        use burn::tensor::{Bool, TensorData, module::attention, ops::AttentionModuleOptions};
-        let q = Tensor::<4>::random([8, 9, 255, 64], Distribution::Default, &dev);
-        let k = Tensor::<4>::random([8, 3, 255, 64], Distribution::Default, &dev);
-        let v = Tensor::<4>::random([8, 3, 255, 64], Distribution::Default, &dev);
-        let mut mdata = Vec::new();
-        let mut bdata = Vec::new();
-        for i in 0..255 { for j in 0..255 { mdata.push(if j <= i { 0.0f32 } else { -1e30 }); bdata.push(j > i); } }
-        let addmask = Tensor::<2>::from_data(TensorData::new(mdata, [255, 255]), &dev).unsqueeze::<4>();
-        let boolmask = Tensor::<2, Bool>::from_data(TensorData::new(bdata, [255, 255]), &dev).unsqueeze::<4>();
-        let rep = |t: Tensor<4>| t.unsqueeze_dim::<5>(2).expand([8, 3, 3, 255, 64]).reshape([8, 9, 255, 64]);
-        let manual = || {
-            let (k, v) = (rep(k.clone()), rep(v.clone()));
-            let scores = q.clone().matmul(k.swap_dims(2, 3)) * 0.125;
-            let w = burn::tensor::activation::softmax(scores + addmask.clone(), 3);
-            w.matmul(v)
-        };
-        let fused = || attention(q.clone(), k.clone(), v.clone(), Some(boolmask.clone()), None,
-            AttentionModuleOptions { scale: Some(0.125), softcap: None, is_causal: false });
-        let diff = (manual() - fused()).abs().max().into_scalar::<f32>();
-        println!("attention manual vs fused max |diff| = {diff:e}");
-        time("attention manual (repeat_kv, matmul, mask, softmax, matmul)", 0.0, 5, || sync(manual()));
-        time("attention fused (module::attention, GQA, bool mask)", 0.0, 5, || sync(fused()));
-        let causal = || attention(q.clone(), k.clone(), v.clone(), None, None,
-            AttentionModuleOptions { scale: Some(0.125), softcap: None, is_causal: true });
-        time("attention fused (is_causal)", 0.0, 5, || sync(causal()));
-        let x = Tensor::<3>::random([8, 255, 576], Distribution::Default, &dev);
-        let w = Tensor::<1>::random([576], Distribution::Default, &dev);
-        time("rmsnorm [8,255,576]", 0.0, 5, || {
-            let variance = x.clone().square().mean_dim(2);
-            sync(x.clone() * (variance + 1e-5).sqrt().recip() * w.clone().unsqueeze::<3>())
-        });
-        let qs = Tensor::<3>::random([8, 255, 576], Distribution::Default, &dev);
-        time("split heads + swap + contiguous-ish [8,255,9,64]", 0.0, 5, || sync(qs.clone().reshape([8, 255, 9, 64]).swap_dims(1, 2) * 1.0));
-    }
-    if let Some(path) = args.get(1) {
-        let model = LanguageModel::load_path(std::path::Path::new(path), &dev).unwrap();
-        let vocab = model.config.vocab_size;
-        let tokens: Vec<Vec<u32>> = (0..8).map(|b| (0..255).map(|i| ((b * 7919 + i * 104729) % vocab) as u32).collect()).collect();
-        time("hidden_states [8,255]", 0.0, 2, || sync(model.decoder.hidden_states(&tokens, None)));
-        let h = model.decoder.hidden_states(&tokens, None).reshape([2040, model.config.hidden_size]);
-        let chunk = (1usize << 22) / vocab;
-        time(&format!("logits only, chunks of {chunk}"), 0.0, 2, || {
-            for s in (0..2040).step_by(chunk) { sync(model.decoder.logits(h.clone().slice([s..(s + chunk).min(2040)]))); }
-        });
-        let reqs: Vec<_> = tokens.iter().map(|t| tinyeval_core::scoring::ScoreRequest { context: t[..1].to_vec(), continuation: [&t[1..], &[0u32][..]].concat() }).collect();
-        time("score_batch", 0.0, 2, || { pollster::block_on(tinyeval_core::scoring::score_batch(&model.decoder, &reqs)).unwrap(); });
-    }
+
+    println!("-- attention [8, 9 heads, 255, 64], 3 key/value heads, causal");
+    let q = Tensor::<4>::random([8, 9, 255, 64], Distribution::Default, dev);
+    let k = Tensor::<4>::random([8, 3, 255, 64], Distribution::Default, dev);
+    let v = Tensor::<4>::random([8, 3, 255, 64], Distribution::Default, dev);
+    let hidden: Vec<bool> = (0..255).flat_map(|i| (0..255).map(move |j| j > i)).collect();
+    let additive: Vec<f32> = hidden.iter().map(|&h| if h { -1e30 } else { 0.0 }).collect();
+    let additive = Tensor::<2>::from_data(TensorData::new(additive, [255, 255]), dev).unsqueeze::<4>();
+    let bool_mask = Tensor::<2, Bool>::from_data(TensorData::new(hidden, [255, 255]), dev).unsqueeze::<4>();
+    let repeat = |t: Tensor<4>| t.unsqueeze_dim::<5>(2).expand([8, 3, 3, 255, 64]).reshape([8, 9, 255, 64]);
+    let separate = || {
+        let scores = q.clone().matmul(repeat(k.clone()).swap_dims(2, 3)) * 0.125;
+        activation::softmax(scores + additive.clone(), 3).matmul(repeat(v.clone()))
+    };
+    let options = AttentionModuleOptions {
+        scale: Some(0.125),
+        softcap: None,
+        is_causal: false,
+    };
+    let fused = || attention(q.clone(), k.clone(), v.clone(), Some(bool_mask.clone()), None, options);
+    let diff = (separate() - fused()).abs().max().into_scalar::<f32>();
+    time("separate ops (repeat kv, matmul, mask, softmax, matmul)", 0.0, 5, || sync(separate()));
+    time(&format!("burn's attention op (max |diff| {diff:.1e})"), 0.0, 5, || sync(fused()));
+
+    println!("-- element-wise");
+    let x = Tensor::<3>::random([8, 255, 1536], Distribution::Default, dev);
+    time("silu [8,255,1536]", 0.0, 5, || sync(activation::silu(x.clone())));
+    time("mul [8,255,1536]", 0.0, 5, || sync(x.clone() * x.clone()));
+    let logits = Tensor::<2>::random([85, 49152], Distribution::Default, dev) * 10.0;
+    time("exp [85,49152]", 0.0, 5, || sync(logits.clone().exp()));
+    time("max_dim [85,49152]", 0.0, 5, || sync(logits.clone().max_dim(1)));
+    time("argmax [85,49152]", 0.0, 5, || {
+        let _ = logits.clone().argmax(1).into_data();
+    });
+
+    println!("-- token statistics of one LM-head chunk (as scoring.rs computes them)");
+    let targets = Tensor::<2, Int>::from_data(TensorData::new((0..85i64).collect::<Vec<_>>(), [85, 1]), dev);
+    let sum = |x: Tensor<2>| x.reshape([85, 192, 256]).sum_dim(2).sum_dim(1).reshape([85, 1]);
+    time("log p(target), mean, variance, argmax [85,49152]", 0.0, 5, || {
+        let argmax = logits.clone().argmax(1);
+        let shifted = logits.clone() - logits.clone().max_dim(1);
+        let exp = shifted.clone().exp();
+        let s = sum(exp.clone());
+        let logp = shifted - s.clone().log();
+        let target_logp = logp.clone().gather(1, targets.clone());
+        let p = exp / s;
+        let mean = sum(p.clone() * logp.clone());
+        let variance = sum(p * (logp - mean.clone()).square());
+        let greedy = argmax.equal(targets.clone()).float();
+        sync(Tensor::cat(vec![target_logp, mean, variance, greedy], 1))
+    });
+
+    let Some(path) = model_path else { return };
+    println!("-- {path}, B=8 x 255 input tokens");
+    let model = LanguageModel::load_path(std::path::Path::new(path), dev).unwrap();
+    let (vocab, h) = (model.config.vocab_size, model.config.hidden_size);
+    let tokens: Vec<Vec<u32>> = (0..8)
+        .map(|b| (0..256).map(|i| ((b * 7919 + i * 104_729) % vocab) as u32).collect())
+        .collect();
+    let inputs: Vec<Vec<u32>> = tokens.iter().map(|t| t[..255].to_vec()).collect();
+    time("hidden_states", 0.0, 2, || sync(model.decoder.hidden_states(&inputs, None)));
+    let states = model.decoder.hidden_states(&inputs, None).reshape([rows, h]);
+    let chunk = ((1usize << 22) / vocab).max(1);
+    time(&format!("LM head only, chunks of {chunk} rows"), 2.0 * (rows * h * vocab) as f64, 2, || {
+        for s in (0..rows).step_by(chunk) {
+            sync(model.decoder.logits(states.clone().slice([s..(s + chunk).min(rows)])));
+        }
+    });
+    let requests: Vec<ScoreRequest> = tokens
+        .iter()
+        .map(|t| ScoreRequest {
+            context: t[..1].to_vec(),
+            continuation: t[1..].to_vec(),
+        })
+        .collect();
+    time("score_batch (all of it)", 0.0, 2, || {
+        pollster::block_on(score_batch(&model.decoder, &requests)).unwrap();
+    });
 }
