@@ -16,7 +16,7 @@ Writes:
                                            architecture quirk (see MODELS below).
 
 Every folder holds config.json, model.safetensors, generation_config.json,
-tokenizer.json, tokenizer_config.json and special_tokens_map.json.
+tokenizer.json and tokenizer_config.json.
 
 Determinism: all weights are drawn from numpy's PCG64 Generator (seeded per
 model, stable across platforms) in float64 and cast to float32, so the output
@@ -140,11 +140,8 @@ def save_gpt2k_tokenizer(th: Path, out: Path) -> None:
     tok = AutoTokenizer.from_pretrained(str(th / "tokenizer" / "gpt-2K"))
     tok.save_pretrained(str(out))
     compact_tokenizer_json(out)
-    # transformers 5 no longer writes special_tokens_map.json; older loaders and
-    # tools expect it, so write the same three entries the source folder has.
-    write_json(out / "special_tokens_map.json", {
-        "bos_token": tok.bos_token, "eos_token": tok.eos_token, "unk_token": tok.unk_token,
-    })
+    # No special_tokens_map.json: tokenizer_config.json names the special tokens,
+    # and transformers 5 neither writes nor needs it.
 
 
 def llama_sp_tokenizer_json(th: Path, vocab_size: int = 1000, n_docs: int = 3000) -> str:
@@ -255,9 +252,6 @@ def save_llama_sp_tokenizer(tok_json: str, out: Path) -> None:
     cfg["add_bos_token"] = True
     cfg["add_eos_token"] = False
     write_json(out / "tokenizer_config.json", cfg)
-    write_json(out / "special_tokens_map.json", {
-        "bos_token": "<s>", "eos_token": "</s>", "unk_token": "<unk>",
-    })
 
 
 # --------------------------------------------------------------------------
