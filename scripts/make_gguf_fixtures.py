@@ -244,13 +244,8 @@ def gguf_golden(path: Path, texts: list[str], qtype) -> dict:
 
 
 def main() -> None:
-    torch.set_num_threads(1)
-    torch.manual_seed(0)
-    warnings.filterwarnings("ignore")
-    logging.getLogger("lm_eval").setLevel(logging.ERROR)
-    transformers.logging.set_verbosity_error()
-    texts = [json.loads(line)["text"] for line in
-             (mg.FIXTURES / "texts.jsonl").read_text(encoding="utf-8").splitlines() if line.strip()]
+    mg.deterministic_quiet_torch()
+    texts = mg.fixture_texts()
     OUT.mkdir(parents=True, exist_ok=True)
     for model_name, name, qtype in VARIANTS:
         path = OUT / f"{name}.gguf"

@@ -298,14 +298,24 @@ def tinyhelen_dir() -> Path:
     return Path(d).resolve()
 
 
-def main() -> None:
+def deterministic_quiet_torch() -> None:
+    """One thread, a fixed seed, and no library chatter (shared by the golden scripts)."""
     torch.set_num_threads(1)
     torch.manual_seed(0)
     warnings.filterwarnings("ignore")
     logging.getLogger("lm_eval").setLevel(logging.ERROR)
     transformers.logging.set_verbosity_error()
-    texts = [json.loads(line)["text"] for line in
-             (FIXTURES / "texts.jsonl").read_text(encoding="utf-8").splitlines() if line.strip()]
+
+
+def fixture_texts() -> list:
+    """The texts of core/tests/fixtures/texts.jsonl."""
+    return [json.loads(line)["text"] for line in
+            (FIXTURES / "texts.jsonl").read_text(encoding="utf-8").splitlines() if line.strip()]
+
+
+def main() -> None:
+    deterministic_quiet_torch()
+    texts = fixture_texts()
     GOLDENS.mkdir(parents=True, exist_ok=True)
     folders = sorted((REPO / "public" / "models").iterdir()) + sorted((FIXTURES / "models").iterdir())
     for folder in folders:

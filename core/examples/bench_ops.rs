@@ -114,19 +114,8 @@ fn main() {
 
     println!("-- token statistics of one LM-head chunk (as scoring.rs computes them)");
     let targets = Tensor::<2, Int>::from_data(TensorData::new((0..85i64).collect::<Vec<_>>(), [85, 1]), dev);
-    let sum = |x: Tensor<2>| x.reshape([85, 192, 256]).sum_dim(2).sum_dim(1).reshape([85, 1]);
     time("log p(target), mean, variance, argmax [85,49152]", 0.0, 5, || {
-        let argmax = logits.clone().argmax(1);
-        let shifted = logits.clone() - logits.clone().max_dim(1);
-        let exp = shifted.clone().exp();
-        let s = sum(exp.clone());
-        let logp = shifted - s.clone().log();
-        let target_logp = logp.clone().gather(1, targets.clone());
-        let p = exp / s;
-        let mean = sum(p.clone() * logp.clone());
-        let variance = sum(p * (logp - mean.clone()).square());
-        let greedy = argmax.equal(targets.clone()).float();
-        sync(Tensor::cat(vec![target_logp, mean, variance, greedy], 1))
+        sync(tinyeval_core::scoring::token_statistics(logits.clone(), targets.clone()))
     });
 
     let Some(path) = model_path else { return };

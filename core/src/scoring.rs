@@ -177,7 +177,7 @@ async fn row_statistics(decoder: &Decoder, hidden: Tensor<2>, rows: &[usize], ta
 }
 
 /// For logits [n, vocab] and targets [n, 1]: [n, 4] = (log p(target), E[log p], Var[log p], target is argmax).
-fn token_statistics(logits: Tensor<2>, targets: Tensor<2, Int>) -> Tensor<2> {
+pub fn token_statistics(logits: Tensor<2>, targets: Tensor<2, Int>) -> Tensor<2> {
     let argmax = logits.clone().argmax(1);
     let max = logits.clone().max_dim(1);
     let shifted = logits - max;
