@@ -166,6 +166,34 @@ fn argmax(xs: &[f64]) -> i64 {
 
 /// Evaluates a multiple-choice task (the only output type so far).
 pub async fn evaluate_task(model: &LanguageModel, task: &TaskConfig, docs: &TaskDocs, options: EvalOptions) -> Result<TaskResult> {
+    evaluate_task_stepwise(model, task, docs, options, |_| async { Ok(()) }).await
+}
+
+/// Where a stepwise evaluation is, after a batch of requests.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct EvalProgress {
+    /// Requests (one per doc and choice) scored so far, and in all.
+    pub requests_done: usize,
+    pub requests_total: usize,
+    /// Tokens that went through the model so far (contexts and continuations).
+    pub tokens_done: usize,
+}
+
+/// [`evaluate_task`], awaiting `after_batch` after each batch of requests (the
+/// browser yields to its event loop there, shows progress, and cancels by
+/// returning an error such as [`Error::Cancelled`], which ends the evaluation).
+/// The numbers are those of [`evaluate_task`], which is this with a no-op.
+pub async fn evaluate_task_stepwise<F, Fut>(
+    model: &LanguageModel,
+    task: &TaskConfig,
+    docs: &TaskDocs,
+    options: EvalOptions,
+    mut after_batch: F,
+) -> Result<TaskResult>
+where
+    F: FnMut(EvalProgress) -> Fut,
+    Fut: std::future::Future<Output = Result<()>>,
+{
     if task.output_type != OutputType::MultipleChoice {
         return Err(Error::Input(format!(
             "task {}: output_type {:?} is not supported yet (multiple_choice is)",
@@ -218,8 +246,11 @@ pub async fn evaluate_task(model: &LanguageModel, task: &TaskConfig, docs: &Task
     }
 
     let mut scores = Vec::with_capacity(requests.len());
+    let mut tokens_done = 0;
     for batch in requests.chunks(options.batch_size.max(1)) {
         scores.extend(score_batch(&model.decoder, batch).await?);
+        tokens_done += batch.iter().map(|r| r.context.len() + r.continuation.len()).sum::<usize>();
+        after_batch(EvalProgress { requests_done: scores.len(), requests_total: requests.len(), tokens_done }).await?;
     }
     let mut scores = scores.into_iter();
 

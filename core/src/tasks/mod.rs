@@ -13,7 +13,7 @@ pub mod template;
 
 pub use config::{OutputType, TaskConfig};
 pub use data::{TaskDocs, parse_docs};
-pub use evaluator::{EvalOptions, SampleRecord, TaskResult, evaluate_task};
+pub use evaluator::{EvalOptions, EvalProgress, SampleRecord, TaskResult, evaluate_task, evaluate_task_stepwise};
 
 /// Built-in tasks: `(name, file name, YAML)`. Their data file paths start with
 /// `{tinyhelen}`, the TinyHelen folder, which the caller resolves with
