@@ -8,6 +8,7 @@ pub mod generation;
 pub mod gguf;
 pub mod language_model;
 pub mod model;
+pub mod overlap;
 pub mod scoring;
 pub mod statistics;
 pub mod tasks;
