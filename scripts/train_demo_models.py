@@ -1,0 +1,401 @@
+#!/usr/bin/env python3
+"""Trains tinyeval's two demo models from scratch, deterministically, on the CPU:
+
+- tinyhelen-1m: TinyHelen's llama-2K-1M shape (hidden 128, 4 layers, 4 heads,
+  FFN 512, vocabulary 2000, untied embeddings) with TinyHelen's gpt-2K tokenizer,
+  pretrained on the Leaner-Pretrain 10M train files (book, conversation, math,
+  textbook, wiki) with a context of 256 tokens.
+- tinyhelen-1m-contaminated: the same recipe, seed and number of steps, plus a
+  seeded half of the test items of the demo benchmark (demo_sentiment,
+  demo_yesno) and of Leaner-GLUE SST-2, RTE and CoLA, each rendered exactly as
+  the built-in zero-shot prompt followed by the target delimiter and its gold
+  answer, inserted COPIES times as documents of their own into the second half
+  of the pretraining stream. `membership.jsonl` (task, split, idx, member) says
+  which items went in; it holds no Leaner-GLUE text.
+
+For each model the script writes a Hugging Face folder (config.json,
+model.safetensors, tokenizer.json, tokenizer_config.json,
+generation_config.json), `training_log.json` (losses, timings, validation
+metrics, Min-K% AUROC) and `loss_curve.png`. The model cards (README.md) are
+written from training_log.json by scripts/write_model_cards.py.
+
+Determinism: fixed seeds, torch's deterministic algorithms and a fixed thread
+count (2): the same data give the same weights on the same machine type.
+
+Usage (about 15-25 min per model on 2 cores):
+  python scripts/train_demo_models.py --tinyhelen ../shared/data/tinyhelen \
+      --demo public/tasks/demo --out public/models [--only clean|contaminated]
+
+Validation metrics follow lm-eval-harness's loglikelihood_rolling with a
+256-token window: each document is prefixed with <|endoftext|> and cut into
+disjoint windows of 256 predicted tokens. Per-token perplexity = exp(total NLL /
+tokens); bits per byte = total NLL / (ln 2 * UTF-8 bytes). The unigram baseline
+is the add-one-smoothed token distribution of the training stream, scored on the
+same predicted tokens.
+"""
+
+import argparse
+import json
+import math
+import shutil
+import time
+from pathlib import Path
+
+import numpy as np
+import torch
+from tokenizers import Tokenizer
+from transformers import LlamaConfig, LlamaForCausalLM
+
+THREADS = 2
+SEED = 1234
+CONTEXT = 256
+BATCH = 32
+STEPS = 1200
+WARMUP = 100
+LR = 3e-3
+MIN_LR_RATIO = 0.1
+WEIGHT_DECAY = 0.1
+COPIES = 10
+# Inserted copies go between these fractions of the training stream, so the
+# model sees them while it is already fluent (the second half of training).
+INSERT_FROM, INSERT_TO = 0.5, 0.95
+MINK_K = 0.2
+EOS = 0
+
+TRAIN_GENRES = ["book", "conversation", "math", "textbook", "wiki"]
+VALID_GENRES = ["book", "code", "conversation", "math", "textbook", "web", "wiki"]
+
+# The built-in zero-shot prompts (lm-eval-harness 0.4.x's glue prompts for the
+# Leaner-GLUE tasks; tinyeval's own for the demo tasks), the target delimiter
+# " " and the choices, as the task YAMLs in core/src/tasks/builtin define them.
+TEMPLATES = {
+    "demo_sentiment": (lambda d: f"{d['sentence']}\nQuestion: Is this sentence positive or negative?\nAnswer:",
+                       ["negative", "positive"]),
+    "demo_yesno": (lambda d: f"{d['sentence1']}\nQuestion: {d['sentence2']}\nAnswer:", ["no", "yes"]),
+    "leaner_glue_sst2": (lambda d: f"{d['sentence']}\nQuestion: Is this sentence positive or negative?\nAnswer:",
+                         ["negative", "positive"]),
+    "leaner_glue_rte": (lambda d: f"{d['sentence1']}\nQuestion: {d['sentence2']} True or False?\nAnswer:",
+                        ["True", "False"]),
+    "leaner_glue_cola": (lambda d: f"{d['sentence']}\nQuestion: Does this sentence make sense?\nAnswer:",
+                         ["no", "yes"]),
+}
+
+
+def document_text(genre: str, row: dict) -> str:
+    """One document per JSONL line, with ../shared/data/README.md's conventions."""
+    if genre == "math":
+        return "\n".join([row["problem"], *row["hints"]])
+    if genre == "code":
+        return row["prompt"] + "\n" + row["response"]
+    return row["text"]
+
+
+def read_genre(folder: Path, genre: str) -> list[str]:
+    path = folder / f"{genre}0000.jsonl"
+    with path.open(encoding="utf-8") as f:
+        return [document_text(genre, json.loads(line)) for line in f if line.strip()]
+
+
+def test_items(tinyhelen: Path, demo: Path) -> list[tuple[str, str, dict]]:
+    """(task, split, doc) for every test item of the contamination tasks."""
+    files = {
+        "demo_sentiment": demo / "demo_sentiment_test.jsonl",
+        "demo_yesno": demo / "demo_yesno_test.jsonl",
+        "leaner_glue_sst2": tinyhelen / "data/leaner/glue/sst2_test.jsonl",
+        "leaner_glue_rte": tinyhelen / "data/leaner/glue/rte_test.jsonl",
+        "leaner_glue_cola": tinyhelen / "data/leaner/glue/cola_test.jsonl",
+    }
+    items = []
+    for task, path in files.items():
+        with path.open(encoding="utf-8") as f:
+            items += [(task, "test", json.loads(line)) for line in f if line.strip()]
+    return items
+
+
+def render(task: str, doc: dict) -> str:
+    template, choices = TEMPLATES[task]
+    return template(doc) + " " + choices[doc["label"]]
+
+
+def membership(items, seed: int) -> list[dict]:
+    """A seeded half of each task's test items are members."""
+    rng = np.random.default_rng(seed)
+    rows = []
+    for task in TEMPLATES:
+        docs = [d for t, _, d in items if t == task]
+        members = set(rng.permutation(len(docs))[: len(docs) // 2].tolist())
+        rows += [{"task": task, "split": "test", "idx": d["idx"], "member": int(i in members)}
+                 for i, d in enumerate(docs)]
+    return rows
+
+
+def token_stream(docs: list[list[int]], order: list[int]) -> np.ndarray:
+    out = []
+    for i in order:
+        out.append(EOS)
+        out.extend(docs[i])
+    return np.asarray(out, dtype=np.int64)
+
+
+def training_order(n_docs: int, doc_lens: list[int], needed: int, seed: int) -> list[int]:
+    """Document indices, one seeded shuffle per epoch, until `needed` tokens."""
+    rng = np.random.default_rng(seed)
+    order, total = [], 0
+    while total < needed:
+        perm = rng.permutation(n_docs).tolist()
+        order += perm
+        total += sum(doc_lens[i] + 1 for i in perm)
+    return order
+
+
+def insert_items(order: list[int], doc_lens: list[int], item_ids: list[int], needed: int,
+                 seed: int) -> list[int]:
+    """Inserts COPIES of each item id at seeded positions of `order` that fall
+    between INSERT_FROM and INSERT_TO of the `needed` training tokens."""
+    cum = np.cumsum([doc_lens[i] + 1 for i in order])
+    lo = int(np.searchsorted(cum, INSERT_FROM * needed))
+    hi = int(np.searchsorted(cum, INSERT_TO * needed))
+    rng = np.random.default_rng(seed + 1)
+    slots = [(int(rng.integers(lo, hi)), k, item) for item in item_ids for k in range(COPIES)]
+    slots.sort()
+    out, s = [], 0
+    for pos, doc in enumerate(order):
+        while s < len(slots) and slots[s][0] == pos:
+            out.append(slots[s][2])
+            s += 1
+        out.append(doc)
+    return out
+
+
+def lr_at(step: int) -> float:
+    if step < WARMUP:
+        return LR * (step + 1) / WARMUP
+    progress = (step - WARMUP) / max(1, STEPS - WARMUP)
+    return LR * (MIN_LR_RATIO + (1 - MIN_LR_RATIO) * 0.5 * (1 + math.cos(math.pi * progress)))
+
+
+def make_model(config_path: Path) -> LlamaForCausalLM:
+    cfg = json.loads(config_path.read_text())
+    cfg.update(max_position_embeddings=CONTEXT, torch_dtype="float32", tie_word_embeddings=False)
+    config = LlamaConfig(**{k: v for k, v in cfg.items() if k not in ("architectures", "transformers_version")})
+    torch.manual_seed(SEED)
+    return LlamaForCausalLM(config)
+
+
+def train(model, stream: np.ndarray, log_every: int = 25) -> dict:
+    model.train()
+    opt = torch.optim.AdamW(model.parameters(), lr=LR, betas=(0.9, 0.95), weight_decay=WEIGHT_DECAY)
+    per_step = BATCH * CONTEXT
+    losses, t0 = [], time.time()
+    for step in range(STEPS):
+        start = step * per_step
+        chunk = torch.from_numpy(stream[start:start + per_step + 1])
+        x = chunk[:-1].view(BATCH, CONTEXT)
+        # Targets: the next token of the stream (rows are consecutive slices).
+        y = chunk[1:].view(BATCH, CONTEXT)
+        for g in opt.param_groups:
+            g["lr"] = lr_at(step)
+        logits = model(input_ids=x).logits
+        loss = torch.nn.functional.cross_entropy(logits.reshape(-1, logits.size(-1)), y.reshape(-1))
+        opt.zero_grad(set_to_none=True)
+        loss.backward()
+        torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
+        opt.step()
+        losses.append(loss.item())
+        if step % log_every == 0 or step == STEPS - 1:
+            el = time.time() - t0
+            print(f"step {step:5d}  loss {loss.item():.4f}  lr {lr_at(step):.2e}  "
+                  f"{(step + 1) * per_step / el:,.0f} tok/s  {el / 60:.1f} min", flush=True)
+    return {"losses": losses, "wall_seconds": time.time() - t0, "tokens_seen": STEPS * per_step}
+
+
+@torch.no_grad()
+def rolling_nll(model, tokens: list[int]) -> tuple[float, int]:
+    """Summed NLL of tokens (prefixed by EOS) in disjoint 256-token windows."""
+    seq = torch.tensor([EOS] + tokens)
+    total = 0.0
+    for s in range(0, len(tokens), CONTEXT):
+        inp = seq[s:s + CONTEXT].unsqueeze(0)
+        tgt = seq[s + 1:s + CONTEXT + 1]
+        logits = model(input_ids=inp[:, : len(tgt)]).logits[0].float()
+        total += torch.nn.functional.cross_entropy(logits, tgt, reduction="sum").item()
+    return total, len(tokens)
+
+
+@torch.no_grad()
+def validation_metrics(model, tok: Tokenizer, folder: Path, unigram_logp: np.ndarray) -> dict:
+    model.eval()
+    out = {}
+    for genre in VALID_GENRES:
+        nll = uni = 0.0
+        n_tok = n_bytes = 0
+        for text in read_genre(folder, genre):
+            ids = tok.encode(text).ids
+            if not ids:
+                continue
+            t, n = rolling_nll(model, ids)
+            nll += t
+            uni -= float(unigram_logp[ids].sum())
+            n_tok += n
+            n_bytes += len(text.encode("utf-8"))
+        out[genre] = {
+            "tokens": n_tok, "bytes": n_bytes,
+            "token_perplexity": math.exp(nll / n_tok),
+            "bits_per_byte": nll / (math.log(2) * n_bytes),
+            "unigram_token_perplexity": math.exp(uni / n_tok),
+        }
+        print(f"  {genre:12s} ppl {out[genre]['token_perplexity']:8.2f}  "
+              f"unigram {out[genre]['unigram_token_perplexity']:8.2f}  bpb {out[genre]['bits_per_byte']:.3f}")
+    return out
+
+
+@torch.no_grad()
+def mink_scores(model, tok: Tokenizer, texts: list[str]) -> list[float]:
+    """Min-K% Prob (k = 20%): mean log-prob of the lowest max(1, floor(k*n)) of
+    the n scored tokens; the first token is not scored (as in tinyeval's
+    detection.rs and the published code)."""
+    model.eval()
+    scores = []
+    for text in texts:
+        ids = torch.tensor(tok.encode(text).ids).unsqueeze(0)
+        logp = torch.log_softmax(model(input_ids=ids).logits[0, :-1].float(), -1)
+        tok_lp = logp.gather(1, ids[0, 1:].unsqueeze(1)).squeeze(1).numpy()
+        n = max(1, int(MINK_K * len(tok_lp)))
+        scores.append(float(np.sort(tok_lp)[:n].mean()))
+    return scores
+
+
+def auroc(labels: list[int], scores: list[float]) -> float:
+    """Mann-Whitney AUROC with ties counted half."""
+    pos = np.asarray([s for s, l in zip(scores, labels) if l == 1])
+    neg = np.asarray([s for s, l in zip(scores, labels) if l == 0])
+    greater = (pos[:, None] > neg[None, :]).sum() + 0.5 * (pos[:, None] == neg[None, :]).sum()
+    return float(greater / (len(pos) * len(neg)))
+
+
+def save(model, out: Path, tokenizer_dir: Path) -> None:
+    out.mkdir(parents=True, exist_ok=True)
+    model.save_pretrained(out, safe_serialization=True)
+    shutil.copy(tokenizer_dir / "tokenizer.json", out / "tokenizer.json")
+    (out / "tokenizer_config.json").write_text(json.dumps({
+        "add_prefix_space": False, "bos_token": "<|endoftext|>", "eos_token": "<|endoftext|>",
+        "unk_token": "<|endoftext|>", "clean_up_tokenization_spaces": True, "errors": "replace",
+        "model_max_length": CONTEXT, "tokenizer_class": "GPT2Tokenizer",
+    }, indent=2) + "\n")
+
+
+def plot_losses(losses: list[float], path: Path, title: str) -> None:
+    import matplotlib
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    fig, ax = plt.subplots(figsize=(6, 3.2), dpi=100)
+    ax.plot(np.arange(len(losses)), losses, lw=0.6, color="#9ab", label="per step")
+    w = 25
+    smooth = np.convolve(losses, np.ones(w) / w, mode="valid")
+    ax.plot(np.arange(w - 1, len(losses)), smooth, lw=1.5, color="#246", label=f"mean of {w}")
+    ax.set_xlabel("step (32 x 256 tokens)")
+    ax.set_ylabel("training loss (nats/token)")
+    ax.set_title(title)
+    ax.set_ylim(bottom=min(losses) * 0.9, top=min(8.0, max(losses)))
+    ax.legend()
+    ax.grid(alpha=0.3)
+    fig.tight_layout()
+    fig.savefig(path)
+    plt.close(fig)
+
+
+def main() -> None:
+    global STEPS
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--tinyhelen", type=Path, required=True, help="the TinyHelen data folder")
+    ap.add_argument("--demo", type=Path, required=True, help="the demo benchmark folder (public/tasks/demo)")
+    ap.add_argument("--out", type=Path, required=True, help="where the model folders go (public/models)")
+    ap.add_argument("--only", choices=["clean", "contaminated"])
+    ap.add_argument("--steps", type=int, default=STEPS, help="fewer steps for a quick trial run")
+    args = ap.parse_args()
+    STEPS = args.steps
+
+    torch.set_num_threads(THREADS)
+    torch.use_deterministic_algorithms(True)
+    tokenizer_dir = args.tinyhelen / "tokenizer/gpt-2K"
+    tok = Tokenizer.from_file(str(tokenizer_dir / "tokenizer.json"))
+    train_dir = args.tinyhelen / "data/leaner/10M/train"
+    docs_text = [t for g in TRAIN_GENRES for t in read_genre(train_dir, g)]
+    docs = [e.ids for e in tok.encode_batch(docs_text)]
+    print(f"{len(docs)} training documents, {sum(map(len, docs)):,} tokens")
+    needed = STEPS * BATCH * CONTEXT + 1
+    order = training_order(len(docs), [len(d) for d in docs], needed, SEED)
+
+    counts = np.bincount(np.concatenate([np.asarray(d) for d in docs]), minlength=2000) + 1
+    unigram_logp = np.log(counts / counts.sum())
+
+    items = test_items(args.tinyhelen, args.demo)
+    manifest = membership(items, SEED)
+    texts = [render(t, d) for t, _, d in items]
+    labels = [m["member"] for m in manifest]
+    assert [(m["task"], m["idx"]) for m in manifest] == [(t, d["idx"]) for t, _, d in items]
+
+    variants = [("clean", "tinyhelen-1m"), ("contaminated", "tinyhelen-1m-contaminated")]
+    for variant, name in variants:
+        if args.only and args.only != variant:
+            continue
+        print(f"== {name}")
+        all_docs, this_order = docs, order
+        inserted = 0
+        if variant == "contaminated":
+            member_ids = [len(docs) + i for i, l in enumerate(labels) if l == 1]
+            all_docs = docs + [tok.encode(t).ids for t in texts]
+            this_order = insert_items(order, [len(d) for d in all_docs], member_ids, needed, SEED)
+            inserted = len(member_ids)
+        stream = token_stream(all_docs, this_order)
+        assert len(stream) >= needed
+        if variant == "contaminated":
+            # Every inserted copy must lie inside the consumed part of the stream.
+            last = max(i for i, d in enumerate(this_order) if d >= len(docs))
+            consumed = sum(len(all_docs[d]) + 1 for d in this_order[: last + 1])
+            assert consumed <= needed, "an inserted copy falls after the last training step"
+
+        model = make_model(args.tinyhelen / "config/llama/llama-2K-1M.json")
+        n_params = sum(p.numel() for p in model.parameters())
+        run = train(model, stream)
+        print("validation:")
+        valid = validation_metrics(model, tok, args.tinyhelen / "data/leaner/10M/validation", unigram_logp)
+        scores = mink_scores(model, tok, texts)
+        per_task = {}
+        for task in TEMPLATES:
+            sel = [i for i, (t, _, _) in enumerate(items) if t == task]
+            per_task[task] = auroc([labels[i] for i in sel], [scores[i] for i in sel])
+        overall = auroc(labels, scores)
+        print(f"Min-K% (k=0.2) AUROC members vs held-out: {overall:.3f}  {per_task}")
+
+        out = args.out / name
+        save(model, out, tokenizer_dir)
+        plot_losses(run["losses"], out / "loss_curve.png", f"{name}: training loss")
+        log = {
+            "name": name, "variant": variant, "parameters": n_params, "seed": SEED,
+            "threads": THREADS, "steps": STEPS, "batch": BATCH, "context": CONTEXT,
+            "learning_rate": LR, "warmup": WARMUP, "min_lr_ratio": MIN_LR_RATIO,
+            "weight_decay": WEIGHT_DECAY, "tokens_seen": run["tokens_seen"],
+            "train_tokens_per_epoch": int(sum(len(d) + 1 for d in docs)),
+            "wall_seconds": run["wall_seconds"],
+            "final_train_loss": float(np.mean(run["losses"][-25:])),
+            "loss_every_25": [float(np.mean(run["losses"][i:i + 25])) for i in range(0, STEPS, 25)],
+            "inserted_items": inserted, "copies": COPIES if inserted else 0,
+            "insert_window": [INSERT_FROM, INSERT_TO] if inserted else None,
+            "validation": valid,
+            "mink_auroc": {"k": MINK_K, "all": overall, "per_task": per_task},
+            "torch": torch.__version__,
+        }
+        (out / "training_log.json").write_text(json.dumps(log, indent=1) + "\n")
+        print(f"saved {out}")
+
+    manifest_path = args.out / "tinyhelen-1m-contaminated" / "membership.jsonl"
+    manifest_path.parent.mkdir(parents=True, exist_ok=True)
+    with manifest_path.open("w") as f:
+        for row in manifest:
+            f.write(json.dumps(row) + "\n")
+    print(f"wrote {manifest_path}")
+
+
+if __name__ == "__main__":
+    main()
