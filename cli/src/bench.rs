@@ -1,12 +1,8 @@
 //! `tinyeval bench`: scoring throughput of one model on one backend.
 //!
-//! Builds `batch_size` sequences of `seq_len` token ids from a seeded
-//! generator (splitmix64, so that `scripts/bench.py` can build the very same
-//! ids for PyTorch), and times `score_batch` on them: each sequence is one
-//! request whose context is its first token and whose continuation is the other
-//! `seq_len - 1`, so the model reads tokens `0..seq_len-1` and every one of the
-//! `seq_len - 1` next tokens goes through the LM head and the log-softmax
-//! statistics (log p, mean and variance of log p, argmax), read back to the host.
+//! Times `score_batch` on [`tinyeval_core::benchmark::requests`]: `batch_size`
+//! seeded sequences of `seq_len` token ids, the same ids `scripts/bench.py`
+//! gives PyTorch and the page's `?bench` mode scores in the browser.
 //! `warmup` untimed runs (default 1), then `repeats` timed runs; prints one JSON object.
 
 use std::path::PathBuf;
@@ -15,7 +11,8 @@ use std::time::Instant;
 use anyhow::{Result, bail};
 use clap::Args;
 use tinyeval_core::LanguageModel;
-use tinyeval_core::scoring::{ScoreRequest, score_batch};
+use tinyeval_core::benchmark;
+use tinyeval_core::scoring::score_batch;
 
 use crate::{Backend, device};
 
@@ -43,23 +40,6 @@ pub struct BenchArgs {
     seed: u64,
 }
 
-/// splitmix64; `scripts/bench.py` has the same function.
-fn splitmix64(state: &mut u64) -> u64 {
-    *state = state.wrapping_add(0x9E37_79B9_7F4A_7C15);
-    let mut z = *state;
-    z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-    z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-    z ^ (z >> 31)
-}
-
-/// `batch` rows of `seq` ids in `0..vocab`, row after row from one generator.
-pub fn token_ids(seed: u64, batch: usize, seq: usize, vocab: usize) -> Vec<Vec<u32>> {
-    let mut state = seed;
-    (0..batch)
-        .map(|_| (0..seq).map(|_| (splitmix64(&mut state) % vocab as u64) as u32).collect())
-        .collect()
-}
-
 pub fn run(args: BenchArgs) -> Result<()> {
     if args.seq_len < 2 || args.batch_size == 0 || args.repeats == 0 {
         bail!("need --seq_len >= 2, --batch_size >= 1 and --repeats >= 1");
@@ -72,13 +52,7 @@ pub fn run(args: BenchArgs) -> Result<()> {
     if args.seq_len - 1 > config.max_positions {
         bail!("--seq_len {} needs a context of {} but the model's is {}", args.seq_len, args.seq_len - 1, config.max_positions);
     }
-    let requests: Vec<ScoreRequest> = token_ids(args.seed, args.batch_size, args.seq_len, config.vocab_size)
-        .into_iter()
-        .map(|ids| ScoreRequest {
-            context: ids[..1].to_vec(),
-            continuation: ids[1..].to_vec(),
-        })
-        .collect();
+    let requests = benchmark::requests(args.seed, args.batch_size, args.seq_len, config.vocab_size);
 
     let timed = || -> Result<(f64, Vec<tinyeval_core::scoring::TokenScores>)> {
         let t = Instant::now();
@@ -102,11 +76,8 @@ pub fn run(args: BenchArgs) -> Result<()> {
     sorted.sort_by(f64::total_cmp);
     let median_s = sorted[sorted.len() / 2];
 
-    // A checksum to compare with PyTorch: the mean over every scored token.
     let n_scored = (args.batch_size * (args.seq_len - 1)) as f64;
-    let mean_of = |f: fn(&tinyeval_core::scoring::TokenScores) -> &Vec<f32>| {
-        scores.iter().flat_map(|s| f(s).iter()).map(|&x| x as f64).sum::<f64>() / n_scored
-    };
+    let [mean_logprob, mean_entropy, mean_variance] = benchmark::checksums(&scores);
     let tokens = (args.batch_size * args.seq_len) as f64;
     let out = serde_json::json!({
         "model": model.name,
@@ -133,9 +104,9 @@ pub fn run(args: BenchArgs) -> Result<()> {
         // B x T tokens per second (T-1 of them read by the model and T-1 scored per sequence).
         "tokens_per_s": tokens / median_s,
         "scored_tokens_per_s": n_scored / median_s,
-        "mean_logprob": mean_of(|s| &s.logprobs),
-        "mean_entropy": -mean_of(|s| &s.means),
-        "mean_variance": mean_of(|s| &s.variances),
+        "mean_logprob": mean_logprob,
+        "mean_entropy": mean_entropy,
+        "mean_variance": mean_variance,
     });
     println!("{out}");
     Ok(())

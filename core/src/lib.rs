@@ -1,6 +1,7 @@
 //! tinyeval's computation: models, tokenizers, scoring, tasks and metrics.
 //! No UI and no web dependencies; every entry point takes the burn `Device` it runs on.
 
+pub mod benchmark;
 pub mod config;
 pub mod detection;
 pub mod error;
