@@ -1,9 +1,17 @@
 #!/usr/bin/env python3
 """Golden values of tinyeval's task evaluator, from lm-eval-harness itself.
 
-Usage (from the repository root, in the reference venv, see README.md here):
+Usage (from the repository root, in the reference venv, see README.md here;
+needs a release build of the CLI, `cargo build --release -p tinyeval`):
 
-    python scripts/make_task_goldens.py
+    python scripts/make_task_goldens.py [--model public/models/llama-2k-1m-random] [--limit 40]
+
+The tasks lm-eval runs are tinyeval's own, exported by
+`tinyeval export-lm-eval` (so this also checks that lm-eval 0.4.13 runs the
+exported YAML as it is): built-in Leaner-GLUE and Leaner-Pretrain tasks, and
+the test tasks in core/tests/fixtures/tasks/ (a loglikelihood and a
+generate_until task), with {tinyhelen} = $TINYHELEN_DIR, else
+../shared/data/tinyhelen.
 
 Writes, under core/tests/fixtures/task_goldens/:
 
@@ -13,37 +21,52 @@ Writes, under core/tests/fixtures/task_goldens/:
                   core/src/tasks/pyrandom.rs.
   <task>_<n>shot.json
                   lm-eval 0.4.13 (simple_evaluate, model "hf" on CPU in float32,
-                  batch size 1, fewshot_random_seed 1234, --limit LIMIT,
-                  log_samples) on the built-in tasks core/src/tasks/builtin/
-                  sst2.yaml and rte.yaml, with their data files resolved to the
-                  TinyHelen folder ({tinyhelen} = $TINYHELEN_DIR, else
-                  ../shared/data/tinyhelen) and the task renamed tinyeval_<task>
-                  (so as not to clash with lm-eval's own glue tasks). Model:
-                  public/models/llama-2k-1m-random. Layout: task, num_fewshot,
-                  limit, model, versions, acc and acc_norm (aggregated), and per
-                  sample: doc_id, target, per choice the context's length in
+                  batch size 1, fewshot_random_seed 1234, bootstrap_iters
+                  100000, --limit LIMIT, log_samples) on one task. Layout: task,
+                  num_fewshot, limit, model, versions, `results` (lm-eval's
+                  results entry of the task: metrics, stderrs), `bootstrap`
+                  (for weighted_perplexity and bits_per_byte, which lm-eval
+                  reports without a stderr: lm_eval.api.metrics.bootstrap_stderr
+                  of the per-doc items, 100000 iterations, as tinyeval computes
+                  it), and per sample: doc_id, target, doc_hash, prompt_hash,
+                  target_hash (lm-eval's), per request the context's length in
                   characters and zlib.crc32 of its UTF-8 bytes (no data text is
-                  copied into the repository), the continuation, and the
-                  log-likelihood lm-eval returned; with the sample's acc and
-                  acc_norm.
+                  copied into the repository), the continuation (multiple
+                  choice), the response (log-likelihood and is_greedy, or the
+                  generated text), and the sample's metrics.
+
+The model (a folder) is an argument, so the goldens can be remade for another
+model (e.g. public/models/tinyhelen-1m); the Rust tests read the model from
+each golden file.
 
 Runs offline: HF_HUB_OFFLINE=1, HF_DATASETS_OFFLINE=1, a temporary datasets cache.
 """
 
+import argparse
 import json
 import os
 import pathlib
 import random
+import subprocess
 import sys
 import tempfile
 import zlib
 
 ROOT = pathlib.Path(__file__).resolve().parent.parent
 OUT = ROOT / "core/tests/fixtures/task_goldens"
-MODEL = "public/models/llama-2k-1m-random"
-LIMIT = 40
-TASKS = ["sst2", "rte"]
-SHOTS = [0, 2]
+TEST_TASKS = ROOT / "core/tests/fixtures/tasks"
+
+GENRES = ["book", "code", "conversation", "math", "textbook", "web", "wiki"]
+# (task, shots, limit or None for --limit)
+RUNS = (
+    [("leaner_glue_sst2", s, None) for s in (0, 2)]
+    + [("leaner_glue_rte", s, None) for s in (0, 2)]
+    + [("leaner_glue_cola", 0, None), ("leaner_glue_mrpc", 0, None), ("leaner_glue_mnli", 2, None)]
+    # Few docs per genre: book and conversation docs are whole books and
+    # dialogues (tens of context windows each).
+    + [(f"leaner_pretrain_ppl_{g}", 0, 4) for g in GENRES]
+    + [("tinyeval_ll_sst2", 0, None), ("tinyeval_gen_sst2", 0, 12)]
+)
 
 
 def pyrandom_fixture():
@@ -60,7 +83,18 @@ def pyrandom_fixture():
     return cases
 
 
+def text_fingerprint(text):
+    return {"chars": len(text), "crc32": zlib.crc32(text.encode("utf-8"))}
+
+
 def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--model", default="public/models/llama-2k-1m-random", help="model folder, relative to the repository")
+    ap.add_argument("--limit", type=int, default=40)
+    ap.add_argument("--tinyeval", default=str(ROOT / "target/release/tinyeval"))
+    ap.add_argument("--only", default=None, help="comma-separated task names to remake")
+    args = ap.parse_args()
+
     OUT.mkdir(parents=True, exist_ok=True)
     (OUT / "pyrandom.json").write_text(json.dumps(pyrandom_fixture(), indent=1) + "\n")
 
@@ -72,18 +106,25 @@ def main():
     tmp = pathlib.Path(tempfile.mkdtemp(prefix="tinyeval-task-goldens-"))
     os.environ["HF_DATASETS_CACHE"] = str(tmp / "datasets-cache")
 
+    runs = RUNS
+    if args.only:
+        keep = set(args.only.split(","))
+        runs = [r for r in RUNS if r[0] in keep]
+    yaml_dir = tmp / "tasks"
+    names = sorted({t for t, _, _ in runs})
+    subprocess.run(
+        [args.tinyeval, "export-lm-eval", "--tasks", ",".join(names), "--include_path", str(TEST_TASKS),
+         "--output_path", str(yaml_dir)],
+        check=True, env={**os.environ, "TINYHELEN_DIR": str(tinyhelen)},
+    )
+
     import lm_eval
     import numpy
     import torch
     import transformers
+    from lm_eval.api.metrics import bits_per_byte, bootstrap_stderr, weighted_perplexity
     from lm_eval.tasks import TaskManager
 
-    yaml_dir = tmp / "tasks"
-    yaml_dir.mkdir()
-    for task in TASKS:
-        text = (ROOT / f"core/src/tasks/builtin/{task}.yaml").read_text()
-        text = text.replace("{tinyhelen}", str(tinyhelen)).replace(f"task: {task}\n", f"task: tinyeval_{task}\n")
-        (yaml_dir / f"{task}.yaml").write_text(text)
     manager = TaskManager(include_path=str(yaml_dir))
     versions = {
         "python": sys.version.split()[0],
@@ -92,57 +133,76 @@ def main():
         "numpy": numpy.__version__,
         "lm_eval": lm_eval.__version__ if hasattr(lm_eval, "__version__") else "0.4.13",
     }
-    for task in TASKS:
-        for shots in SHOTS:
-            name = f"tinyeval_{task}"
-            out = lm_eval.simple_evaluate(
-                model="hf",
-                model_args=f"pretrained={ROOT / MODEL},dtype=float32,device=cpu",
-                tasks=[name],
-                num_fewshot=shots,
-                batch_size=1,
-                limit=LIMIT,
-                log_samples=True,
-                task_manager=manager,
-                random_seed=0,
-                numpy_random_seed=1234,
-                torch_random_seed=1234,
-                fewshot_random_seed=1234,
-            )
-            res = out["results"][name]
-            samples = []
-            for s in sorted(out["samples"][name], key=lambda s: s["doc_id"]):
-                choices = []
-                for args, resp in zip(s["arguments"], s["filtered_resps"]):
-                    ctx, cont = (args["arg_0"], args["arg_1"]) if isinstance(args, dict) else (args[0], args[1])
-                    choices.append({
-                        "context_chars": len(ctx),
-                        "context_crc32": zlib.crc32(ctx.encode("utf-8")),
-                        "continuation": cont,
-                        "loglikelihood": float(resp[0]),
-                        "is_greedy": bool(resp[1]),
-                    })
-                samples.append({
-                    "doc_id": s["doc_id"],
-                    "target": s["target"],
-                    "choices": choices,
-                    "acc": s["acc"],
-                    "acc_norm": s["acc_norm"],
-                })
-            golden = {
-                "task": task,
-                "num_fewshot": shots,
-                "limit": LIMIT,
-                "model": MODEL,
-                "versions": versions,
-                "acc": res["acc,none"],
-                "acc_norm": res["acc_norm,none"],
-                "acc_stderr": res["acc_stderr,none"],
-                "samples": samples,
-            }
-            path = OUT / f"{task}_{shots}shot.json"
-            path.write_text(json.dumps(golden, indent=1) + "\n")
-            print(f"{path.relative_to(ROOT)}: acc {golden['acc']:.4f} acc_norm {golden['acc_norm']:.4f}")
+    for name, shots, limit in runs:
+        limit = limit or args.limit
+        out = lm_eval.simple_evaluate(
+            model="hf",
+            model_args=f"pretrained={ROOT / args.model},dtype=float32,device=cpu",
+            tasks=[name],
+            num_fewshot=shots,
+            batch_size=1,
+            limit=limit,
+            log_samples=True,
+            task_manager=manager,
+            bootstrap_iters=100000,
+            random_seed=0,
+            numpy_random_seed=1234,
+            torch_random_seed=1234,
+            fewshot_random_seed=1234,
+        )
+        res = out["results"][name]
+        samples = []
+        raw = {}
+        for s in sorted(out["samples"][name], key=lambda s: s["doc_id"]):
+            requests = []
+            for args_, resp in zip(s["arguments"], s["filtered_resps"]):
+                args_ = list(args_.values()) if isinstance(args_, dict) else list(args_)
+                req = {"arg0": text_fingerprint(args_[0])}
+                if len(args_) > 1 and isinstance(args_[1], str):
+                    req["continuation"] = args_[1]
+                if isinstance(resp, (list, tuple)):
+                    req["loglikelihood"] = float(resp[0])
+                    req["is_greedy"] = bool(resp[1])
+                elif isinstance(resp, str):
+                    req["generated"] = resp
+                else:
+                    req["loglikelihood"] = float(resp)
+                requests.append(req)
+            metrics = {}
+            for m in s["metrics"]:
+                v = s[m]
+                metrics[m] = list(v) if isinstance(v, (list, tuple)) else float(v)
+                raw.setdefault(m, []).append(v)
+            samples.append({
+                "doc_id": s["doc_id"],
+                "target": str(s["target"]),
+                "doc_hash": s["doc_hash"],
+                "prompt_hash": s["prompt_hash"],
+                "target_hash": s["target_hash"],
+                "requests": requests,
+                "metrics": metrics,
+            })
+        bootstrap = {}
+        os.environ["DISABLE_MULTIPROC"] = "1"
+        for m, agg in [("word_perplexity", weighted_perplexity), ("byte_perplexity", weighted_perplexity),
+                       ("bits_per_byte", bits_per_byte)]:
+            if m in raw:
+                bootstrap[m] = bootstrap_stderr(agg, [tuple(x) for x in raw[m]], iters=100000)
+        del os.environ["DISABLE_MULTIPROC"]
+        golden = {
+            "task": name,
+            "num_fewshot": shots,
+            "limit": limit,
+            "model": args.model,
+            "versions": versions,
+            "results": {k: v for k, v in res.items() if k not in ("alias", "name")},
+            "bootstrap": bootstrap,
+            "samples": samples,
+        }
+        path = OUT / f"{name}_{shots}shot.json"
+        path.write_text(json.dumps(golden, indent=1) + "\n")
+        shown = {k: v for k, v in res.items() if "," in k and "stderr" not in k}
+        print(f"{path.relative_to(ROOT)}: {shown}", flush=True)
 
 
 if __name__ == "__main__":

@@ -9,6 +9,7 @@ use tinyeval_core::{Device, GenerationConfig, LanguageModel, generate};
 
 mod bench;
 mod detect;
+mod run;
 
 #[derive(Parser)]
 #[command(name = "tinyeval", version, about = "Evaluate tiny language models: scores, benchmarks, contamination checks")]
@@ -18,7 +19,7 @@ struct Cli {
 }
 
 #[derive(Clone, Copy, ValueEnum)]
-enum Backend {
+pub(crate) enum Backend {
     /// burn's pure-Rust CPU backend (flex).
     Cpu,
     /// burn's wgpu backend (Vulkan, Metal, DX12 or a software adapter).
@@ -69,11 +70,16 @@ enum Command {
     },
     /// Scoring throughput (tokens/s) of `batch_size` seeded random sequences of `seq_len` tokens; prints JSON.
     Bench(bench::BenchArgs),
+    /// Evaluates a model on tasks and groups (lm-eval-harness's `run`, same flags and output files).
+    Run(run::RunArgs),
+    /// Writes task and group configs as lm-eval-harness YAML (data paths made absolute).
+    #[command(name = "export-lm-eval")]
+    ExportLmEval(run::ExportArgs),
     /// Pretraining-data detection (loss, zlib, lowercase, Min-K%, Min-K%++, reference model) on a WikiMIA-style JSONL file.
     Detect(detect::DetectArgs),
 }
 
-fn device(backend: Backend) -> Result<Device> {
+pub(crate) fn device(backend: Backend) -> Result<Device> {
     Ok(match backend {
         Backend::Cpu => Device::flex(),
         Backend::Wgpu => Device::wgpu_options()
@@ -157,6 +163,8 @@ fn main() -> Result<()> {
         }
         Command::Bench(args) => bench::run(args)?,
         Command::Detect(args) => detect::run(args)?,
+        Command::Run(args) => run::run(args)?,
+        Command::ExportLmEval(args) => run::export(args)?,
     }
     Ok(())
 }

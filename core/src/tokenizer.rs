@@ -10,6 +10,8 @@ pub struct TextTokenizer {
     /// Prepend this id when `tokenizer_config.json` asks for a BOS token and the
     /// tokenizer's own post-processor does not add one.
     bos_to_prepend: Option<u32>,
+    /// `bos_token` of `tokenizer_config.json`.
+    pub bos_token_id: Option<u32>,
     pub eos_token_id: Option<u32>,
 }
 
@@ -43,6 +45,7 @@ impl TextTokenizer {
         Ok(Self {
             inner,
             bos_to_prepend: if wants_bos && !adds_bos_itself { bos } else { None },
+            bos_token_id: bos,
             eos_token_id,
         })
     }

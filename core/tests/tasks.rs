@@ -1,7 +1,10 @@
 //! The task evaluator against lm-eval-harness 0.4.13: goldens written by
-//! `scripts/make_task_goldens.py` (Leaner-GLUE SST-2 and RTE from TinyHelen,
-//! 0- and 2-shot, the first 40 docs, public/models/llama-2k-1m-random), and
-//! Python's `random.Random` against `pyrandom.json` from the same script.
+//! `scripts/make_task_goldens.py` (tinyeval's tasks exported with
+//! `tinyeval export-lm-eval` and run by lm-eval on the model each golden
+//! names: Leaner-GLUE SST-2, RTE (0- and 2-shot), CoLA (mcc), MRPC (f1), MNLI
+//! (2-shot); Leaner-Pretrain perplexity per genre; a loglikelihood and a
+//! generate_until task from core/tests/fixtures/tasks), and Python's
+//! `random.Random` against `pyrandom.json` from the same script.
 //!
 //! The TinyHelen folder is `$TINYHELEN_DIR`, else `../shared/data/tinyhelen`
 //! beside the repository; the golden test is skipped (with a message) only if
@@ -11,8 +14,11 @@ use std::path::{Path, PathBuf};
 
 use serde_json::Value;
 use tinyeval_core::tasks::data::load_task_docs;
+use tinyeval_core::tasks::evaluator::Response;
+use tinyeval_core::tasks::metrics::SampleValue;
 use tinyeval_core::tasks::pyrandom::PyRandom;
-use tinyeval_core::tasks::{EvalOptions, builtin_task, evaluate_task};
+use tinyeval_core::tasks::results::sample_line;
+use tinyeval_core::tasks::{EvalOptions, TaskOrGroup, TaskRegistry, evaluate_task};
 use tinyeval_core::{Device, LanguageModel};
 
 fn repo_root() -> PathBuf {
@@ -58,68 +64,146 @@ fn python_random_is_reproduced() {
     }
 }
 
-#[test]
-fn tasks_match_lm_eval_harness() {
-    let tinyhelen = std::env::var_os("TINYHELEN_DIR")
+fn tinyhelen() -> Option<PathBuf> {
+    let dir = std::env::var_os("TINYHELEN_DIR")
         .map(PathBuf::from)
         .unwrap_or_else(|| repo_root().join("../shared/data/tinyhelen"));
-    if !tinyhelen.is_dir() {
-        eprintln!(
-            "skipped: the TinyHelen folder {} is absent (set TINYHELEN_DIR)",
-            tinyhelen.display()
-        );
-        return;
+    if dir.is_dir() {
+        Some(dir)
+    } else {
+        eprintln!("skipped: the TinyHelen folder {} is absent (set TINYHELEN_DIR)", dir.display());
+        None
     }
-    let model = LanguageModel::load_path(&repo_root().join("public/models/llama-2k-1m-random"), &Device::flex()).unwrap();
-    for (task_name, shots) in [("sst2", 0), ("sst2", 2), ("rte", 0), ("rte", 2)] {
-        let label = format!("{task_name} {shots}-shot");
-        let golden = fixture(&format!("{task_name}_{shots}shot.json"));
-        let mut task = builtin_task(task_name).unwrap().unwrap();
-        task.resolve_data_roots(&[("tinyhelen", tinyhelen.to_str().unwrap())]);
-        let docs = load_task_docs(&task, Path::new(".")).unwrap();
-        let options = EvalOptions {
-            num_fewshot: Some(shots),
-            limit: Some(golden["limit"].as_u64().unwrap() as usize),
-            batch_size: 8,
-            seed: 1234,
-        };
-        let result = pollster::block_on(evaluate_task(&model, &task, &docs, options)).unwrap();
-        let samples = golden["samples"].as_array().unwrap();
-        assert_eq!(result.samples.len(), samples.len(), "{label}: number of samples");
-        let mut worst = 0f64;
-        for (ours, theirs) in result.samples.iter().zip(samples) {
-            let id = ours.doc_id;
-            assert_eq!(id as u64, theirs["doc_id"].as_u64().unwrap(), "{label}: doc order");
-            assert_eq!(ours.target, theirs["target"], "{label} doc {id}: target");
-            let choices = theirs["choices"].as_array().unwrap();
-            assert_eq!(ours.arguments.len(), choices.len(), "{label} doc {id}: number of choices");
-            for (j, ((ctx, cont), c)) in ours.arguments.iter().zip(choices).enumerate() {
-                assert_eq!(ctx.chars().count() as u64, c["context_chars"].as_u64().unwrap(), "{label} doc {id} choice {j}: context length");
-                assert_eq!(crc32(ctx.as_bytes()) as u64, c["context_crc32"].as_u64().unwrap(), "{label} doc {id} choice {j}: context (crc32)");
-                assert_eq!(cont, c["continuation"].as_str().unwrap(), "{label} doc {id} choice {j}: continuation");
-                let (ll, _) = ours.filtered_resps[j];
-                let want = c["loglikelihood"].as_f64().unwrap();
-                worst = worst.max((ll - want).abs());
-                assert!((ll - want).abs() < 1e-4, "{label} doc {id} choice {j}: loglikelihood {ll} vs lm-eval {want}");
+}
+
+fn rel_close(a: f64, b: f64, rel: f64) -> bool {
+    (a - b).abs() <= rel * b.abs().max(1e-300)
+}
+
+/// Runs one golden file's task and compares everything lm-eval recorded.
+fn check_golden(file: &str) {
+    let Some(tinyhelen) = tinyhelen() else { return };
+    let golden = fixture(file);
+    let task_name = golden["task"].as_str().unwrap();
+    let shots = golden["num_fewshot"].as_u64().unwrap() as usize;
+    let label = format!("{task_name} {shots}-shot");
+    let model = LanguageModel::load_path(&repo_root().join(golden["model"].as_str().unwrap()), &Device::flex()).unwrap();
+    let mut registry = TaskRegistry::builtin().unwrap();
+    registry.include_path(&repo_root().join("core/tests/fixtures/tasks")).unwrap();
+    let Some(TaskOrGroup::Task(task)) = registry.get(task_name) else { panic!("{task_name} is not a task") };
+    let mut task = (**task).clone();
+    task.resolve_data_roots(&[("tinyhelen", tinyhelen.to_str().unwrap())]);
+    let docs = load_task_docs(&task, Path::new(".")).unwrap();
+    let options = EvalOptions {
+        num_fewshot: Some(shots),
+        limit: Some(golden["limit"].as_u64().unwrap() as usize),
+        batch_size: 8,
+        seed: 1234,
+        bootstrap_iters: 100_000,
+    };
+    let result = pollster::block_on(evaluate_task(&model, &task, &docs, options)).unwrap();
+    let samples = golden["samples"].as_array().unwrap();
+    assert_eq!(result.samples.len(), samples.len(), "{label}: number of samples");
+    let mut worst = 0f64;
+    for (ours, theirs) in result.samples.iter().zip(samples) {
+        let id = ours.doc_id;
+        assert_eq!(id as u64, theirs["doc_id"].as_u64().unwrap(), "{label}: doc order");
+        let line = sample_line(ours);
+        for key in ["target", "doc_hash", "prompt_hash", "target_hash"] {
+            assert_eq!(line[key], theirs[key], "{label} doc {id}: {key}");
+        }
+        let requests = theirs["requests"].as_array().unwrap();
+        assert_eq!(ours.arguments.len(), requests.len(), "{label} doc {id}: number of requests");
+        for (j, ((args, resp), want)) in ours.arguments.iter().zip(&ours.resps).zip(requests).enumerate() {
+            let args = args.arguments();
+            let arg0 = args[0].as_str().unwrap();
+            assert_eq!(arg0.chars().count() as u64, want["arg0"]["chars"].as_u64().unwrap(), "{label} doc {id} request {j}: first argument's length");
+            assert_eq!(crc32(arg0.as_bytes()) as u64, want["arg0"]["crc32"].as_u64().unwrap(), "{label} doc {id} request {j}: first argument (crc32)");
+            if let Some(c) = want.get("continuation") {
+                assert_eq!(args[1], *c, "{label} doc {id} request {j}: continuation");
             }
-            for m in ["acc", "acc_norm"] {
-                let v = match ours.metrics[m] {
-                    tinyeval_core::tasks::metrics::SampleValue::Score(v) => v,
-                    other => panic!("{other:?}"),
-                };
-                assert_eq!(v, theirs[m].as_f64().unwrap(), "{label} doc {id}: {m}");
+            match resp {
+                Response::Loglikelihood { logprob, is_greedy } => {
+                    let w = want["loglikelihood"].as_f64().unwrap();
+                    worst = worst.max((logprob - w).abs());
+                    assert!((logprob - w).abs() < 1e-4, "{label} doc {id} request {j}: loglikelihood {logprob} vs lm-eval {w}");
+                    assert_eq!(*is_greedy, want["is_greedy"].as_bool().unwrap(), "{label} doc {id} request {j}: is_greedy");
+                }
+                Response::Rolling { logprob } => {
+                    let w = want["loglikelihood"].as_f64().unwrap();
+                    worst = worst.max(((logprob - w) / w).abs());
+                    assert!(rel_close(*logprob, w, 1e-4), "{label} doc {id}: rolling loglikelihood {logprob} vs lm-eval {w}");
+                }
+                Response::Generated { text } => {
+                    assert_eq!(text, want["generated"].as_str().unwrap(), "{label} doc {id}: generated text");
+                }
             }
         }
-        let json = result.results_json();
-        let r = &json["results"][task_name];
-        for m in ["acc", "acc_norm"] {
-            assert_eq!(r[format!("{m},none")].as_f64().unwrap(), golden[m].as_f64().unwrap(), "{label}: {m}");
+        for (m, want) in theirs["metrics"].as_object().unwrap() {
+            match (ours.metrics[m], want) {
+                (SampleValue::Score(v), w) => assert_eq!(v, w.as_f64().unwrap(), "{label} doc {id}: {m}"),
+                (SampleValue::GoldPred(g, p), w) => assert_eq!(vec![g, p], serde_json::from_value::<Vec<i64>>(w.clone()).unwrap(), "{label} doc {id}: {m}"),
+                (SampleValue::Weighted(ll, n), w) => {
+                    assert!(rel_close(ll, w[0].as_f64().unwrap(), 1e-4), "{label} doc {id}: {m} log-likelihood");
+                    assert_eq!(n, w[1].as_f64().unwrap(), "{label} doc {id}: {m} words/bytes");
+                }
+            }
         }
-        let stderr = r["acc_stderr,none"].as_f64().unwrap();
-        assert!((stderr - golden["acc_stderr"].as_f64().unwrap()).abs() < 1e-12, "{label}: acc_stderr");
-        assert_eq!(json["n-shot"][task_name], shots);
-        eprintln!("{label}: acc {} acc_norm {}, max |Δ loglikelihood| {worst:.2e}", r["acc,none"], r["acc_norm,none"]);
     }
+    let json = result.results_json();
+    let r = &json["results"][task_name];
+    let want = &golden["results"];
+    for (key, w) in want.as_object().unwrap() {
+        let Some((metric, _)) = key.split_once(',') else { continue };
+        let ours = &r[key];
+        if let Some(base) = metric.strip_suffix("_stderr") {
+            let agg = &result.metrics[base].aggregation;
+            match w.as_f64() {
+                // lm-eval's closed form (means) and its Python-seeded bootstrap (mcc, f1).
+                Some(w) => assert!(rel_close(ours.as_f64().unwrap(), w, 1e-9), "{label}: {key} {ours} vs lm-eval {w}"),
+                // lm-eval has no stderr for weighted perplexities; tinyeval's is
+                // lm-eval's bootstrap_stderr run on the same items.
+                None => {
+                    let b = golden["bootstrap"][base].as_f64().unwrap_or_else(|| panic!("{label}: no bootstrap golden for {base} ({agg})"));
+                    assert!(rel_close(ours.as_f64().unwrap(), b, 1e-4), "{label}: {key} {ours} vs bootstrap_stderr {b}");
+                }
+            }
+        } else if matches!(metric, "acc" | "acc_norm" | "exact_match" | "mcc" | "f1") {
+            assert_eq!(ours.as_f64().unwrap(), w.as_f64().unwrap(), "{label}: {key}");
+        } else {
+            assert!(rel_close(ours.as_f64().unwrap(), w.as_f64().unwrap(), 1e-4), "{label}: {key} {ours} vs lm-eval {w}");
+        }
+    }
+    assert_eq!(r["sample_len"], want["sample_len"], "{label}: sample_len");
+    assert_eq!(json["n-shot"][task_name], shots);
+    eprintln!("{label}: {} ; max |Δ loglikelihood| (relative for rolling) {worst:.2e}", serde_json::to_string(r).unwrap());
+}
+
+#[test]
+fn glue_multiple_choice_matches_lm_eval() {
+    for f in ["leaner_glue_sst2_0shot.json", "leaner_glue_sst2_2shot.json", "leaner_glue_rte_0shot.json", "leaner_glue_rte_2shot.json"] {
+        check_golden(f);
+    }
+}
+
+#[test]
+fn glue_mcc_f1_and_mnli_match_lm_eval() {
+    for f in ["leaner_glue_cola_0shot.json", "leaner_glue_mrpc_0shot.json", "leaner_glue_mnli_2shot.json"] {
+        check_golden(f);
+    }
+}
+
+#[test]
+fn pretrain_perplexity_matches_lm_eval() {
+    for g in ["book", "code", "conversation", "math", "textbook", "web", "wiki"] {
+        check_golden(&format!("leaner_pretrain_ppl_{g}_0shot.json"));
+    }
+}
+
+#[test]
+fn loglikelihood_and_generation_match_lm_eval() {
+    check_golden("tinyeval_ll_sst2_0shot.json");
+    check_golden("tinyeval_gen_sst2_0shot.json");
 }
 
 #[test]
@@ -139,7 +223,7 @@ fn encode_pair_moves_trailing_whitespace_to_the_continuation() {
     assert_eq!(a.context, tok.encode("Question: yes or no?\nAnswer:").unwrap());
     let whole = tok.encode("Question: yes or no?\nAnswer: yes").unwrap();
     assert_eq!([a.context.clone(), a.continuation.clone()].concat(), whole);
-    // An empty context becomes the prefix token (EOS for gpt-2K).
+    // An empty context becomes the prefix token (BOS = EOS for gpt-2K).
     let e = encode_pair(&tok, "", "yes").unwrap();
     assert_eq!(e.context, vec![tok.eos_token_id.unwrap()]);
     assert_eq!(e.continuation, tok.encode_plain("yes", false).unwrap());

@@ -66,7 +66,35 @@ pub struct MetricConfig {
     pub aggregation: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub higher_is_better: Option<bool>,
+    /// `exact_match`'s keyword arguments, as lm-eval passes them on.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub regexes_to_ignore: Option<Vec<String>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ignore_case: Option<bool>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ignore_punctuation: Option<bool>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ignore_numbers: Option<bool>,
 }
+
+impl MetricConfig {
+    pub fn exact_match_options(&self) -> crate::tasks::metrics::ExactMatchOptions {
+        crate::tasks::metrics::ExactMatchOptions {
+            regexes_to_ignore: self.regexes_to_ignore.clone().unwrap_or_default(),
+            ignore_case: self.ignore_case.unwrap_or(false),
+            ignore_punctuation: self.ignore_punctuation.unwrap_or(false),
+            ignore_numbers: self.ignore_numbers.unwrap_or(false),
+        }
+    }
+}
+
+/// `generation_kwargs` keys tinyeval runs (lm-eval's HF model passes any other
+/// key on to `model.generate`, which tinyeval cannot): `until`, the token budget
+/// (`max_gen_toks`, or its aliases `max_new_tokens`, `max_tokens`,
+/// `max_completion_tokens`, in lm-eval's order of priority), `do_sample`,
+/// `temperature`, `top_p`.
+pub const GENERATION_KWARGS: &[&str] =
+    &["until", "max_gen_toks", "max_new_tokens", "max_tokens", "max_completion_tokens", "do_sample", "temperature", "top_p"];
 
 fn default_target_delimiter() -> String {
     " ".into()
@@ -145,7 +173,25 @@ impl TaskConfig {
         if self.validation_split.is_none() && self.test_split.is_none() {
             return Err(Error::bad_file(file, "the task needs a test_split or a validation_split to evaluate"));
         }
+        if let Some(kwargs) = &self.generation_kwargs {
+            let map = kwargs
+                .as_object()
+                .ok_or_else(|| Error::bad_file(file, "generation_kwargs must be a mapping"))?;
+            if let Some(bad) = map.keys().find(|k| !GENERATION_KWARGS.contains(&k.as_str())) {
+                return Err(Error::bad_file(
+                    file,
+                    format!("generation_kwargs key `{bad}` is not supported (supported: {})", GENERATION_KWARGS.join(", ")),
+                ));
+            }
+        }
+        if self.output_type == OutputType::LoglikelihoodRolling && self.num_fewshot.unwrap_or(0) > 0 {
+            return Err(Error::bad_file(file, "output_type loglikelihood_rolling takes no few-shot examples (num_fewshot must be 0)"));
+        }
         for m in self.metric_list.iter().flatten() {
+            let is_em = m.metric == "exact_match";
+            if !is_em && (m.regexes_to_ignore.is_some() || m.ignore_case.is_some() || m.ignore_punctuation.is_some() || m.ignore_numbers.is_some()) {
+                return Err(Error::bad_file(file, format!("metric `{}` takes no regexes_to_ignore/ignore_* options (only exact_match does)", m.metric)));
+            }
             if crate::tasks::metrics::metric(&m.metric).is_none() {
                 return Err(Error::bad_file(file, format!("metric `{}` is not supported", m.metric)));
             }
@@ -172,18 +218,25 @@ impl TaskConfig {
     /// Replaces `{name}` in every data file path by its root (e.g. `{tinyhelen}`
     /// by the TinyHelen folder).
     pub fn resolve_data_roots(&mut self, roots: &[(&str, &str)]) {
-        let fix = |s: &mut String| {
+        self.map_data_files(|f| {
+            let mut s = f.to_string();
             for (name, root) in roots {
-                *s = s.replace(&format!("{{{name}}}"), root);
+                s = s.replace(&format!("{{{name}}}"), root);
             }
-        };
+            s
+        });
+    }
+
+    /// Rewrites every data file path.
+    pub fn map_data_files(&mut self, mut f: impl FnMut(&str) -> String) {
+        let mut fix = |s: &mut String| *s = f(s);
         if let Some(k) = &mut self.dataset_kwargs {
             match &mut k.data_files {
-                DataFiles::One(f) => fix(f),
-                DataFiles::Many(v) => v.iter_mut().for_each(fix),
+                DataFiles::One(s) => fix(s),
+                DataFiles::Many(v) => v.iter_mut().for_each(&mut fix),
                 DataFiles::Splits(m) => m.values_mut().for_each(|v| match v {
-                    OneOrMany::One(f) => fix(f),
-                    OneOrMany::Many(v) => v.iter_mut().for_each(fix),
+                    OneOrMany::One(s) => fix(s),
+                    OneOrMany::Many(v) => v.iter_mut().for_each(&mut fix),
                 }),
             }
         }
@@ -210,6 +263,16 @@ impl TaskConfig {
         self.fewshot_split == self.test_split
     }
 
+    /// The YAML lm-eval reads for this task (as parsed, with defaults written out).
+    pub fn to_yaml(&self) -> Result<String> {
+        serde_norway::to_string(self).map_err(|e| Error::Input(format!("task {}: cannot write YAML: {e}", self.task)))
+    }
+
+    /// Every data file path, for callers that read them.
+    pub fn data_file_paths(&self) -> Vec<String> {
+        self.data_files().into_values().flatten().collect()
+    }
+
     /// `metadata.version`, as lm-eval reports it in `versions`.
     pub fn version(&self) -> Value {
         self.metadata
@@ -217,5 +280,102 @@ impl TaskConfig {
             .and_then(|m| m.get("version"))
             .cloned()
             .unwrap_or(Value::Null)
+    }
+}
+
+/// One entry of a group's `aggregate_metric_list` (lm-eval's `AggMetricConfig`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AggMetricConfig {
+    pub metric: String,
+    /// Only `mean` (of the subtasks' values), as in lm-eval.
+    #[serde(default = "default_group_aggregation")]
+    pub aggregation: String,
+    #[serde(default = "default_true")]
+    pub weight_by_size: bool,
+    /// Filters to aggregate; tinyeval has only lm-eval's default filter `none`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub filter_list: Option<Vec<String>>,
+}
+
+fn default_group_aggregation() -> String {
+    "mean".into()
+}
+
+fn default_true() -> bool {
+    true
+}
+
+/// A group of tasks (lm-eval's group YAML: `group`, `task`, optional
+/// `group_alias`, `aggregate_metric_list`, `metadata`). Its tasks are named
+/// (nested groups by name too).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct GroupConfig {
+    pub group: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub group_alias: Option<String>,
+    pub task: Vec<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub aggregate_metric_list: Option<Vec<AggMetricConfig>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub metadata: Option<Value>,
+}
+
+impl GroupConfig {
+    pub fn from_yaml(file: &str, text: &str) -> Result<Self> {
+        let config: GroupConfig =
+            serde_norway::from_str(text).map_err(|e| Error::bad_file(file, format!("invalid group YAML: {e}")))?;
+        for a in config.aggregate_metric_list.iter().flatten() {
+            if a.aggregation != "mean" {
+                return Err(Error::bad_file(file, format!("group aggregation `{}` is not supported (mean is)", a.aggregation)));
+            }
+            if let Some(bad) = a.filter_list.iter().flatten().find(|f| *f != "none") {
+                return Err(Error::bad_file(file, format!("filter `{bad}` is not supported (tinyeval has only the filter `none`)")));
+            }
+        }
+        if config.task.is_empty() {
+            return Err(Error::bad_file(file, "a group needs at least one task"));
+        }
+        Ok(config)
+    }
+
+    pub fn to_yaml(&self) -> Result<String> {
+        serde_norway::to_string(self).map_err(|e| Error::Input(format!("group {}: cannot write YAML: {e}", self.group)))
+    }
+
+    pub fn version(&self) -> Value {
+        self.metadata
+            .as_ref()
+            .and_then(|m| m.get("version"))
+            .cloned()
+            .unwrap_or(Value::Null)
+    }
+}
+
+/// A task YAML or a group YAML.
+#[derive(Debug, Clone, PartialEq)]
+pub enum TaskOrGroup {
+    Task(Box<TaskConfig>),
+    Group(GroupConfig),
+}
+
+impl TaskOrGroup {
+    /// Parses a YAML file as a group if it has a top-level `group` key, else as a task.
+    pub fn from_yaml(file: &str, text: &str) -> Result<Self> {
+        let raw: Value =
+            serde_norway::from_str(text).map_err(|e| Error::bad_file(file, format!("invalid YAML: {e}")))?;
+        if raw.get("group").is_some() {
+            Ok(TaskOrGroup::Group(GroupConfig::from_yaml(file, text)?))
+        } else {
+            Ok(TaskOrGroup::Task(Box::new(TaskConfig::from_yaml(file, text)?)))
+        }
+    }
+
+    pub fn name(&self) -> &str {
+        match self {
+            TaskOrGroup::Task(t) => &t.task,
+            TaskOrGroup::Group(g) => &g.group,
+        }
     }
 }

@@ -11,6 +11,19 @@ use crate::tasks::config::TaskConfig;
 /// The docs of each split of a task.
 pub type TaskDocs = BTreeMap<String, Vec<Value>>;
 
+/// Where a doc came from, for errors found after parsing (a missing field, a
+/// target of the wrong type).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DocOrigin {
+    pub file: String,
+    /// 1-based; for a JSON array, the line where the array's item starts is not
+    /// tracked, so it is the item's index + 1.
+    pub line: usize,
+}
+
+/// The origin of each doc of each split, parallel to [`TaskDocs`].
+pub type DocOrigins = BTreeMap<String, Vec<DocOrigin>>;
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum DataFormat {
     /// JSON Lines, or one JSON array of objects.
@@ -31,13 +44,23 @@ impl DataFormat {
 
 /// Reads the docs of one data file.
 pub fn parse_docs(file: &str, bytes: &[u8], format: DataFormat) -> Result<Vec<Value>> {
-    match format {
-        DataFormat::Json => parse_json(file, bytes),
-        DataFormat::Csv => parse_csv(file, bytes),
-    }
+    Ok(parse_docs_with_lines(file, bytes, format)?.into_iter().map(|(d, _)| d).collect())
 }
 
-fn parse_json(file: &str, bytes: &[u8]) -> Result<Vec<Value>> {
+/// Reads the docs of one data file with the line each starts on. A file
+/// without any doc is an error.
+pub fn parse_docs_with_lines(file: &str, bytes: &[u8], format: DataFormat) -> Result<Vec<(Value, usize)>> {
+    let docs = match format {
+        DataFormat::Json => parse_json(file, bytes)?,
+        DataFormat::Csv => parse_csv(file, bytes)?,
+    };
+    if docs.is_empty() {
+        return Err(Error::bad_file(file, "the file has no docs (it is empty)"));
+    }
+    Ok(docs)
+}
+
+fn parse_json(file: &str, bytes: &[u8]) -> Result<Vec<(Value, usize)>> {
     let text = std::str::from_utf8(bytes).map_err(|e| Error::bad_file(file, format!("not UTF-8: {e}")))?;
     if text.trim_start().starts_with('[') {
         let docs: Vec<Value> = serde_json::from_str(text)
@@ -47,7 +70,7 @@ fn parse_json(file: &str, bytes: &[u8]) -> Result<Vec<Value>> {
                 return Err(Error::bad_file(file, format!("item {i} of the array is not an object")));
             }
         }
-        return Ok(docs);
+        return Ok(docs.into_iter().enumerate().map(|(i, d)| (d, i + 1)).collect());
     }
     let mut docs = Vec::new();
     for (i, line) in text.lines().enumerate() {
@@ -59,7 +82,7 @@ fn parse_json(file: &str, bytes: &[u8]) -> Result<Vec<Value>> {
         if !doc.is_object() {
             return Err(Error::bad_file(file, format!("line {}: not a JSON object", i + 1)));
         }
-        docs.push(doc);
+        docs.push((doc, i + 1));
     }
     Ok(docs)
 }
@@ -78,7 +101,8 @@ fn csv_value(cell: &str) -> Value {
     }
 }
 
-fn parse_csv(file: &str, bytes: &[u8]) -> Result<Vec<Value>> {
+fn parse_csv(file: &str, bytes: &[u8]) -> Result<Vec<(Value, usize)>> {
+    std::str::from_utf8(bytes).map_err(|e| Error::bad_file(file, format!("not UTF-8: {e}")))?;
     let mut reader = csv::ReaderBuilder::new().has_headers(true).from_reader(bytes);
     let line_of = |e: &csv::Error| e.position().map(|p| p.line()).unwrap_or(0);
     let headers = reader
@@ -88,12 +112,13 @@ fn parse_csv(file: &str, bytes: &[u8]) -> Result<Vec<Value>> {
     let mut docs = Vec::new();
     for record in reader.records() {
         let record = record.map_err(|e| Error::bad_file(file, format!("line {}: {e}", line_of(&e))))?;
+        let line = record.position().map(|p| p.line() as usize).unwrap_or(0);
         let doc: serde_json::Map<String, Value> = headers
             .iter()
             .zip(record.iter())
             .map(|(h, c)| (h.to_string(), csv_value(c)))
             .collect();
-        docs.push(Value::Object(doc));
+        docs.push((Value::Object(doc), line));
     }
     Ok(docs)
 }
@@ -103,33 +128,44 @@ fn parse_csv(file: &str, bytes: &[u8]) -> Result<Vec<Value>> {
 /// from `base`.
 #[cfg(not(target_family = "wasm"))]
 pub fn load_task_docs(config: &TaskConfig, base: &std::path::Path) -> Result<TaskDocs> {
-    let format = DataFormat::from_dataset_path(&config.dataset_path)?;
-    let mut docs = TaskDocs::new();
-    for (split, files) in config.data_files() {
-        let mut split_docs = Vec::new();
-        for f in files {
-            let path = base.join(&f);
-            let name = path.display().to_string();
-            let bytes = std::fs::read(&path).map_err(|e| Error::bad_file(&name, e))?;
-            split_docs.extend(parse_docs(&name, &bytes, format)?);
-        }
-        docs.insert(split, split_docs);
-    }
-    Ok(docs)
+    Ok(load_task_docs_with_origins(config, base)?.0)
+}
+
+/// [`load_task_docs`], with where each doc came from.
+#[cfg(not(target_family = "wasm"))]
+pub fn load_task_docs_with_origins(config: &TaskConfig, base: &std::path::Path) -> Result<(TaskDocs, DocOrigins)> {
+    task_docs_with_origins(config, |f| {
+        let path = base.join(f);
+        std::fs::read(&path).map_err(|e| Error::bad_file(path.display().to_string(), e)).map(|b| (path.display().to_string(), b))
+    })
 }
 
 /// Builds [`TaskDocs`] from files already read (the browser's way): `read`
 /// returns the bytes of a data file path.
 pub fn task_docs_from(config: &TaskConfig, mut read: impl FnMut(&str) -> Result<Vec<u8>>) -> Result<TaskDocs> {
+    Ok(task_docs_with_origins(config, |f| Ok((f.to_string(), read(f)?)))?.0)
+}
+
+/// Builds [`TaskDocs`] and [`DocOrigins`]: `read` returns a data file's name
+/// (as errors should show it) and bytes.
+pub fn task_docs_with_origins(
+    config: &TaskConfig,
+    mut read: impl FnMut(&str) -> Result<(String, Vec<u8>)>,
+) -> Result<(TaskDocs, DocOrigins)> {
     let format = DataFormat::from_dataset_path(&config.dataset_path)?;
     let mut docs = TaskDocs::new();
+    let mut origins = DocOrigins::new();
     for (split, files) in config.data_files() {
-        let mut split_docs = Vec::new();
+        let (mut split_docs, mut split_origins) = (Vec::new(), Vec::new());
         for f in files {
-            let bytes = read(&f)?;
-            split_docs.extend(parse_docs(&f, &bytes, format)?);
+            let (name, bytes) = read(&f)?;
+            for (doc, line) in parse_docs_with_lines(&name, &bytes, format)? {
+                split_docs.push(doc);
+                split_origins.push(DocOrigin { file: name.clone(), line });
+            }
         }
-        docs.insert(split, split_docs);
+        docs.insert(split.clone(), split_docs);
+        origins.insert(split, split_origins);
     }
-    Ok(docs)
+    Ok((docs, origins))
 }
