@@ -54,6 +54,10 @@ pub enum Error {
 
     #[error("cancelled")]
     Cancelled,
+
+    /// An LLM judge's endpoint failed or answered something unusable.
+    #[error("judge: {0}")]
+    Judge(String),
 }
 
 impl Error {
