@@ -9,6 +9,7 @@ use tinyeval_core::{Device, GenerationConfig, LanguageModel, generate};
 
 mod bench;
 mod detect;
+mod leaner_eval;
 mod run;
 
 #[derive(Parser)]
@@ -77,6 +78,8 @@ enum Command {
     ExportLmEval(run::ExportArgs),
     /// Pretraining-data detection (loss, zlib, lowercase, Min-K%, Min-K%++, reference model) on a WikiMIA-style JSONL file.
     Detect(detect::DetectArgs),
+    /// Leaner-Eval: answers to TinyHelen's instruction questions, judge-free metrics, and an optional LLM judge (OpenAI-compatible endpoint).
+    LeanerEval(leaner_eval::LeanerEvalArgs),
 }
 
 pub(crate) fn device(backend: Backend) -> Result<Device> {
@@ -163,6 +166,7 @@ fn main() -> Result<()> {
         }
         Command::Bench(args) => bench::run(args)?,
         Command::Detect(args) => detect::run(args)?,
+        Command::LeanerEval(args) => leaner_eval::run(args)?,
         Command::Run(args) => run::run(args)?,
         Command::ExportLmEval(args) => run::export(args)?,
     }
