@@ -263,9 +263,12 @@ impl TaskConfig {
         self.fewshot_split == self.test_split
     }
 
-    /// The YAML lm-eval reads for this task (as parsed, with defaults written out).
+    /// The YAML lm-eval reads for this task (as parsed, with defaults written
+    /// out), in YAML's JSON form: every string is quoted, so that lm-eval's
+    /// YAML 1.1 reader (PyYAML) never takes a choice such as `no` or `yes` for
+    /// a boolean, as it would read them unquoted.
     pub fn to_yaml(&self) -> Result<String> {
-        serde_norway::to_string(self).map_err(|e| Error::Input(format!("task {}: cannot write YAML: {e}", self.task)))
+        to_json_yaml(self, &self.task)
     }
 
     /// Every data file path, for callers that read them.
@@ -281,6 +284,12 @@ impl TaskConfig {
             .cloned()
             .unwrap_or(Value::Null)
     }
+}
+
+fn to_json_yaml<T: Serialize>(value: &T, name: &str) -> Result<String> {
+    serde_json::to_string_pretty(value)
+        .map(|s| s + "\n")
+        .map_err(|e| Error::Input(format!("{name}: cannot write YAML: {e}")))
 }
 
 /// One entry of a group's `aggregate_metric_list` (lm-eval's `AggMetricConfig`).
@@ -340,8 +349,9 @@ impl GroupConfig {
         Ok(config)
     }
 
+    /// As [`TaskConfig::to_yaml`].
     pub fn to_yaml(&self) -> Result<String> {
-        serde_norway::to_string(self).map_err(|e| Error::Input(format!("group {}: cannot write YAML: {e}", self.group)))
+        to_json_yaml(self, &self.group)
     }
 
     pub fn version(&self) -> Value {
