@@ -93,10 +93,16 @@ fn export_writes_yaml_with_absolute_data_paths() {
     let out = temp_dir("export");
     let o = tinyeval(&["export-lm-eval", "--tasks", "demo_sentiment", "--output_path", out.to_str().unwrap()]);
     assert!(o.status.success(), "{}", stderr(&o));
-    let yaml = std::fs::read_to_string(out.join("demo_sentiment.yaml")).unwrap();
-    assert!(yaml.contains("task: demo_sentiment") && !yaml.contains("{demo}"), "{yaml}");
-    let test_file = repo_root().join("public/tasks/demo/demo_sentiment_test.jsonl");
-    assert!(yaml.contains(test_file.to_str().unwrap()), "{yaml}");
+    // YAML in its JSON form (every string quoted, as PyYAML needs for `no`/`yes`).
+    let yaml: Value = serde_json::from_slice(&std::fs::read(out.join("demo_sentiment.yaml")).unwrap()).unwrap();
+    assert_eq!(yaml["task"], "demo_sentiment");
+    assert_eq!(yaml["doc_to_choice"], serde_json::json!(["negative", "positive"]));
+    let test_file = yaml["dataset_kwargs"]["data_files"]["test"].as_str().unwrap();
+    assert!(Path::new(test_file).is_absolute(), "{test_file}");
+    assert_eq!(
+        std::fs::canonicalize(test_file).unwrap(),
+        std::fs::canonicalize(repo_root().join("public/tasks/demo/demo_sentiment_test.jsonl")).unwrap()
+    );
 }
 
 /// A user task on the demo data layout, with a given data file.
@@ -148,5 +154,11 @@ fn unsupported_yaml_key_is_named() {
     let o = tinyeval(&["run", "--model", "public/models/llama-2k-1m-random", "--tasks", "mine", "--include_path", tasks.to_str().unwrap()]);
     assert!(!o.status.success());
     let e = stderr(&o);
-    assert!(e.contains("mine.yaml") && e.contains("process_results"), "{e}");
+    assert!(e.contains("mine.yaml") && e.contains("process_results") && e.contains("!function"), "{e}");
+    // A key tinyeval does not know, plainly.
+    let yaml = std::fs::read_to_string(&path).unwrap().replace("process_results: !function utils.process\n", "doc_to_image: img\n");
+    std::fs::write(&path, yaml).unwrap();
+    let o = tinyeval(&["run", "--model", "public/models/llama-2k-1m-random", "--tasks", "mine", "--include_path", tasks.to_str().unwrap()]);
+    let e = stderr(&o);
+    assert!(!o.status.success() && e.contains("mine.yaml") && e.contains("doc_to_image"), "{e}");
 }

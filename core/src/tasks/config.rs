@@ -373,6 +373,14 @@ pub enum TaskOrGroup {
 impl TaskOrGroup {
     /// Parses a YAML file as a group if it has a top-level `group` key, else as a task.
     pub fn from_yaml(file: &str, text: &str) -> Result<Self> {
+        // lm-eval's `!function module.name` tags name Python code.
+        if let Some((n, line)) = text.lines().enumerate().find(|(_, l)| l.contains("!function")) {
+            let key = line.split(':').next().unwrap_or("").trim();
+            return Err(Error::bad_file(
+                file,
+                format!("line {}: `{key}` is a Python function (!function), which tinyeval cannot run", n + 1),
+            ));
+        }
         let raw: Value =
             serde_norway::from_str(text).map_err(|e| Error::bad_file(file, format!("invalid YAML: {e}")))?;
         if raw.get("group").is_some() {
