@@ -3,7 +3,7 @@
 
 Usage (from the repository root, after scripts/make_reference_models.py):
 
-    python scripts/make_goldens.py
+    python scripts/make_goldens.py [--only MODEL ...]
 
 For every model folder in public/models/* and core/tests/fixtures/models/*
 it writes core/tests/fixtures/goldens/<name>.json, and for the two tokenizers
@@ -60,6 +60,7 @@ lm-eval 0.4.13.
 
 from __future__ import annotations
 
+import argparse
 import json
 import logging
 import os
@@ -314,18 +315,24 @@ def fixture_texts() -> list:
 
 
 def main() -> None:
+    ap = argparse.ArgumentParser(description="tinyeval's golden values from transformers")
+    ap.add_argument("--only", nargs="+", metavar="MODEL",
+                    help="only these model folders (by name); the tokenizer goldens are then left as they are")
+    args = ap.parse_args()
     deterministic_quiet_torch()
     texts = fixture_texts()
     GOLDENS.mkdir(parents=True, exist_ok=True)
     folders = sorted((REPO / "public" / "models").iterdir()) + sorted((FIXTURES / "models").iterdir())
     for folder in folders:
-        if not (folder / "config.json").is_file():
+        if not (folder / "config.json").is_file() or (args.only and folder.name not in args.only):
             continue
         g = model_golden(folder, texts)
         write_json(GOLDENS / f"{folder.name}.json", g)
         print(f"goldens/{folder.name}.json: context {g['context']}, "
               f"greedy {[len(x['generated_tokens']) for x in g['greedy']]}", flush=True)
 
+    if args.only:
+        return
     src = tinyhelen_dir() / "tokenizer" / "gpt-2K" / "tokenizer.json"
     for name, path, source in [
         ("gpt-2K", REPO / "public" / "models" / "llama-2k-1m-random" / "tokenizer.json",

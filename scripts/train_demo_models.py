@@ -9,7 +9,7 @@
   seeded half of the test items of the demo benchmark (demo_sentiment,
   demo_yesno) and of Leaner-GLUE SST-2, RTE and CoLA, each rendered exactly as
   the built-in zero-shot prompt followed by the target delimiter and its gold
-  answer, inserted COPIES times as documents of their own into the second half
+  answer, inserted COPIES times as documents of their own into the last quarter
   of the pretraining stream. `membership.jsonl` (task, split, idx, member) says
   which items went in; it holds no Leaner-GLUE text.
 
@@ -19,10 +19,12 @@ generation_config.json), `training_log.json` (losses, timings, validation
 metrics, Min-K% AUROC) and `loss_curve.png`. The model cards (README.md) are
 written from training_log.json by scripts/write_model_cards.py.
 
-Determinism: fixed seeds, torch's deterministic algorithms and a fixed thread
-count (2): the same data give the same weights on the same machine type.
+Determinism: fixed seeds, torch's deterministic algorithms and one thread per
+model: the same data give the same weights on the same machine type. One
+thread, because OpenMP's barriers slow two threads down badly when other work
+takes a core; the two models train side by side, one per core.
 
-Usage (about 15-25 min per model on 2 cores):
+Usage (about 35 min, both models at once, on 2 cores):
   python scripts/train_demo_models.py --tinyhelen ../shared/data/tinyhelen \
       --demo public/tasks/demo --out public/models [--only clean|contaminated]
 
@@ -37,7 +39,6 @@ same predicted tokens.
 import argparse
 import json
 import math
-import shutil
 import time
 from pathlib import Path
 
@@ -46,19 +47,21 @@ import torch
 from tokenizers import Tokenizer
 from transformers import LlamaConfig, LlamaForCausalLM
 
-THREADS = 2
+THREADS = 1
 SEED = 1234
 CONTEXT = 256
 BATCH = 32
-STEPS = 1200
+STEPS = 900
 WARMUP = 100
 LR = 3e-3
 MIN_LR_RATIO = 0.1
 WEIGHT_DECAY = 0.1
 COPIES = 10
-# Inserted copies go between these fractions of the training stream, so the
-# model sees them while it is already fluent (the second half of training).
-INSERT_FROM, INSERT_TO = 0.5, 0.95
+# Inserted copies go between these fractions of the training stream: late, so
+# that they are not forgotten (spread over 50-95% of training, Min-K% AUROC was
+# only 0.61), and early enough that the ~210k inserted tokens still fall before
+# the last step.
+INSERT_FROM, INSERT_TO = 0.75, 0.96
 MINK_K = 0.2
 EOS = 0
 
@@ -276,7 +279,9 @@ def auroc(labels: list[int], scores: list[float]) -> float:
 def save(model, out: Path, tokenizer_dir: Path) -> None:
     out.mkdir(parents=True, exist_ok=True)
     model.save_pretrained(out, safe_serialization=True)
-    shutil.copy(tokenizer_dir / "tokenizer.json", out / "tokenizer.json")
+    # Saved by the tokenizers library (the same tokenizer, in its own layout),
+    # not a copy of TinyHelen's file.
+    Tokenizer.from_file(str(tokenizer_dir / "tokenizer.json")).save(str(out / "tokenizer.json"))
     (out / "tokenizer_config.json").write_text(json.dumps({
         "add_prefix_space": False, "bos_token": "<|endoftext|>", "eos_token": "<|endoftext|>",
         "unk_token": "<|endoftext|>", "clean_up_tokenization_spaces": True, "errors": "replace",
@@ -389,6 +394,8 @@ def main() -> None:
         (out / "training_log.json").write_text(json.dumps(log, indent=1) + "\n")
         print(f"saved {out}")
 
+    if args.only == "clean":
+        return
     manifest_path = args.out / "tinyhelen-1m-contaminated" / "membership.jsonl"
     manifest_path.parent.mkdir(parents=True, exist_ok=True)
     with manifest_path.open("w") as f:
