@@ -1,10 +1,15 @@
 //! tinyeval's dashboard: a Leptos client-side app running models in the browser.
+//! Views are in `components`; what they compute is in the other modules.
 
 mod backend;
 mod components;
+mod contamination;
+mod export;
 mod fetch;
 mod model_loading;
-mod scoring_run;
+mod plots;
+mod runs;
+mod task_loading;
 
 fn main() {
     console_error_panic_hook::set_once();

@@ -1,138 +1,286 @@
-//! The page's components. State lives in signals owned by [`App`]; the
-//! components below only show it and send the user's actions back.
+//! The page's components. State lives in signals (the [`AppState`] in context,
+//! and each tab's own); computation lives in the plain modules next to this one.
 
-mod model_panel;
+mod benchmarks_tab;
+mod chart;
+mod compare_tab;
+mod contamination_tab;
+mod models_tab;
 mod token_view;
 
-use std::cell::Cell;
 use std::rc::Rc;
 
 use leptos::prelude::*;
 use leptos::task::spawn_local;
-use tinyeval_core::{LanguageModel, TextScores};
+use tinyeval_core::LanguageModel;
 
 use crate::backend::{self, Backend};
-use crate::model_loading::{ModelSource, load_model};
-use crate::scoring_run::{Outcome, Progress, score_text};
-use model_panel::ModelPanel;
-use token_view::TokenView;
+use crate::export::{RunSummary, permalink_from_page};
+use crate::model_loading::{BuiltinModel, DownloadProgress, ModelSource, builtin_models, default_model, load_model};
+use benchmarks_tab::BenchmarksTab;
+use compare_tab::CompareTab;
+use contamination_tab::ContaminationTab;
+use models_tab::ModelsTab;
 
 #[derive(Clone)]
 pub enum ModelState {
+    Empty,
     Loading(String),
     Ready(Rc<LanguageModel>),
     Failed(String),
 }
 
-#[derive(Clone, PartialEq)]
-pub enum RunState {
-    Idle,
-    Running(String),
-    Done(String),
-    Cancelled,
-    Failed(String),
+/// One model slot: the target model, or the reference model (for the `ref` method).
+#[derive(Clone, Copy)]
+pub struct ModelSlot {
+    pub role: &'static str,
+    pub state: RwSignal<ModelState, LocalStorage>,
+    pub download: RwSignal<Option<DownloadProgress>>,
+    /// Where the loaded model came from (e.g. the browser cache).
+    pub note: RwSignal<String>,
+    /// Why the last load failed, while the model loaded before it stays in use.
+    pub error: RwSignal<Option<String>>,
+}
+
+impl ModelSlot {
+    fn new(role: &'static str, state: ModelState) -> Self {
+        Self {
+            role,
+            state: RwSignal::new_local(state),
+            download: RwSignal::new(None),
+            note: RwSignal::new(String::new()),
+            error: RwSignal::new(None),
+        }
+    }
+
+    pub fn model(&self) -> Option<Rc<LanguageModel>> {
+        match self.state.get() {
+            ModelState::Ready(m) => Some(m),
+            _ => None,
+        }
+    }
+
+    pub fn model_untracked(&self) -> Option<Rc<LanguageModel>> {
+        match self.state.get_untracked() {
+            ModelState::Ready(m) => Some(m),
+            _ => None,
+        }
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Tab {
+    Models,
+    Benchmarks,
+    Contamination,
+    Compare,
+}
+
+impl Tab {
+    const ALL: [Tab; 4] = [Tab::Models, Tab::Benchmarks, Tab::Contamination, Tab::Compare];
+
+    fn id(self) -> &'static str {
+        match self {
+            Tab::Models => "models",
+            Tab::Benchmarks => "benchmarks",
+            Tab::Contamination => "contamination",
+            Tab::Compare => "compare",
+        }
+    }
+
+    fn title(self) -> &'static str {
+        match self {
+            Tab::Models => "Models",
+            Tab::Benchmarks => "Benchmarks",
+            Tab::Contamination => "Contamination",
+            Tab::Compare => "Compare",
+        }
+    }
+
+    pub fn from_id(id: &str) -> Option<Tab> {
+        Tab::ALL.into_iter().find(|t| t.id() == id)
+    }
+}
+
+/// State shared by the tabs, provided as context.
+#[derive(Clone, Copy)]
+pub struct AppState {
+    pub backend: RwSignal<Option<Backend>, LocalStorage>,
+    pub target: ModelSlot,
+    pub reference: ModelSlot,
+    pub builtin_models: RwSignal<Vec<BuiltinModel>>,
+    pub tab: RwSignal<Tab>,
+    /// A run (benchmark, contamination or passage) is in progress: models stay put.
+    pub busy: RwSignal<bool>,
+    /// Runs shown side by side in Compare.
+    pub runs: RwSignal<Vec<RunSummary>>,
+    /// A problem with a shared link, shown in Compare.
+    pub link_error: RwSignal<Option<String>>,
+}
+
+impl AppState {
+    /// Loads `source` into `slot`; the slot's previous model stays usable until the new one is in.
+    pub fn load(self, slot: ModelSlot, source: ModelSource) {
+        spawn_local(async move {
+            let Some(chosen) = self.backend.get_untracked() else { return };
+            let previous = slot.state.get_untracked();
+            slot.state.set(ModelState::Loading(format!("loading {}…", source.describe())));
+            slot.note.set(String::new());
+            slot.error.set(None);
+            let on_progress = move |p: DownloadProgress| slot.download.set(Some(p));
+            let loaded = load_model(&source, &chosen.device, &on_progress).await;
+            slot.download.set(None);
+            match loaded {
+                Ok(l) => {
+                    slot.note.set(match (&source, l.from_cache) {
+                        (ModelSource::Url(_), true) => "loaded from the browser cache, without downloading".into(),
+                        (ModelSource::Url(_), false) => "downloaded, and kept in the browser cache for the next visit".into(),
+                        (ModelSource::Local(_), _) => "read from your files; nothing was uploaded".into(),
+                        (ModelSource::Builtin(_), _) => "bundled with the site".into(),
+                    });
+                    slot.state.set(ModelState::Ready(Rc::new(l.model)));
+                }
+                // A model that was loaded stays loaded; the error names what failed.
+                Err(e) => match previous {
+                    ModelState::Ready(m) => {
+                        slot.state.set(ModelState::Ready(m));
+                        slot.error.set(Some(e));
+                    }
+                    _ => slot.state.set(ModelState::Failed(e)),
+                },
+            }
+        });
+    }
 }
 
 #[component]
 pub fn App() -> impl IntoView {
-    let backend = RwSignal::new_local(None::<Backend>);
-    let model = RwSignal::new_local(ModelState::Loading("choosing a backend…".into()));
-    let text = RwSignal::new("The little dog ran to the park. It was a sunny day.".to_string());
-    let run = RwSignal::new(RunState::Idle);
-    // Finished runs, so that a reader (or a test) can tell a new result from the last one.
-    let finished_runs = RwSignal::new(0u32);
-    let result = RwSignal::new(None::<TextScores>);
-    let cancel = StoredValue::new_local(Rc::new(Cell::new(false)));
-
-    // Loads `source` on the chosen backend; the previous model stays usable until the new one is in.
-    let load = move |source: ModelSource| {
-        spawn_local(async move {
-            let Some(chosen) = backend.get_untracked() else { return };
-            model.set(ModelState::Loading(format!("loading {}…", source.describe())));
-            model.set(match load_model(&source, &chosen.device).await {
-                Ok(m) => ModelState::Ready(Rc::new(m)),
-                Err(e) => ModelState::Failed(e),
-            });
-        });
+    let state = AppState {
+        backend: RwSignal::new_local(None),
+        target: ModelSlot::new("target", ModelState::Loading("choosing a backend…".into())),
+        reference: ModelSlot::new("reference", ModelState::Empty),
+        builtin_models: RwSignal::new(Vec::new()),
+        tab: RwSignal::new(Tab::Models),
+        busy: RwSignal::new(false),
+        runs: RwSignal::new(Vec::new()),
+        link_error: RwSignal::new(None),
     };
+    provide_context(state);
+
+    match permalink_from_page() {
+        Some(Ok(link)) => {
+            state.runs.set(link.runs);
+            state.tab.set(Tab::from_id(&link.view).unwrap_or(Tab::Compare));
+        }
+        Some(Err(e)) => {
+            state.link_error.set(Some(e));
+            state.tab.set(Tab::Compare);
+        }
+        None => {}
+    }
 
     spawn_local(async move {
-        backend.set(Some(backend::choose(backend::requested_backend().as_deref()).await));
-        load(ModelSource::from_page_url());
+        state.backend.set(Some(backend::choose(backend::requested_backend().as_deref()).await));
+        let models = builtin_models().await;
+        let source = match (&models, ModelSource::from_page_url()) {
+            (_, Some(from_url)) => Some(from_url),
+            (Ok(list), None) => default_model(list).map(|m| ModelSource::Builtin(m.name.clone())),
+            (Err(_), None) => None,
+        };
+        match models {
+            Ok(list) => state.builtin_models.set(list),
+            Err(e) => state.target.state.set(ModelState::Failed(format!("cannot list the bundled models: {e}"))),
+        }
+        if let Some(source) = source {
+            state.load(state.target, source);
+        }
     });
 
-    let start = move |_| {
-        let ModelState::Ready(m) = model.get() else { return };
-        // Small steps on the CPU, which shares the page's thread; larger on the GPU.
-        let segment_len = match backend.get_untracked().map(|b| b.short_name()) {
-            Some("webgpu") => 128,
-            _ => 32,
-        };
-        let flag = Rc::new(Cell::new(false));
-        cancel.set_value(flag.clone());
-        run.set(RunState::Running("starting…".into()));
-        let input = text.get_untracked();
-        spawn_local(async move {
-            let on_progress = move |p: Progress| {
-                let rate = if p.seconds > 0.0 { p.tokens_done as f64 / p.seconds } else { 0.0 };
-                run.set(RunState::Running(format!(
-                    "{}/{} tokens · {rate:.0} tokens/s",
-                    p.tokens_done, p.tokens_total
-                )));
-            };
-            let state = match score_text(&m, &input, segment_len, flag, on_progress).await {
-                Ok(Outcome::Done(scores)) => {
-                    let n = scores.tokens.len();
-                    result.set(Some(scores));
-                    RunState::Done(format!("scored {n} tokens"))
-                }
-                Ok(Outcome::Cancelled) => RunState::Cancelled,
-                Err(e) => RunState::Failed(e),
-            };
-            run.set(state);
-            finished_runs.update(|n| *n += 1);
-        });
+    let select = move |t: Tab| {
+        state.tab.set(t);
+        if let Some(el) = document().get_element_by_id(&format!("tab-{}", t.id())) {
+            use wasm_bindgen::JsCast;
+            if let Ok(el) = el.dyn_into::<web_sys::HtmlElement>() {
+                let _ = el.focus();
+            }
+        }
     };
-    let stop = move |_| cancel.get_value().set(true);
-    let running = move || matches!(run.get(), RunState::Running(_));
-    let ready = move || matches!(model.get(), ModelState::Ready(_));
+    // Arrow keys move between tabs (the WAI-ARIA tabs pattern).
+    let on_key = move |ev: leptos::ev::KeyboardEvent| {
+        let i = Tab::ALL.iter().position(|&t| t == state.tab.get_untracked()).unwrap_or(0);
+        let n = Tab::ALL.len();
+        let next = match ev.key().as_str() {
+            "ArrowRight" => (i + 1) % n,
+            "ArrowLeft" => (i + n - 1) % n,
+            "Home" => 0,
+            "End" => n - 1,
+            _ => return,
+        };
+        ev.prevent_default();
+        select(Tab::ALL[next]);
+    };
 
     view! {
         <header>
             <h1>"tinyeval"</h1>
             <p class="tagline">"How good is a tiny language model, and has it seen its test data? Computed in your browser."</p>
         </header>
+        <nav class="tabs" role="tablist" aria-label="Views" on:keydown=on_key>
+            {Tab::ALL
+                .into_iter()
+                .map(|t| {
+                    view! {
+                        <button
+                            role="tab"
+                            id=format!("tab-{}", t.id())
+                            data-testid=format!("tab-{}", t.id())
+                            aria-controls=format!("panel-{}", t.id())
+                            aria-selected=move || (state.tab.get() == t).to_string()
+                            tabindex=move || if state.tab.get() == t { "0" } else { "-1" }
+                            on:click=move |_| select(t)
+                        >
+                            {t.title()}
+                        </button>
+                    }
+                })
+                .collect_view()}
+        </nav>
         <main>
-            <ModelPanel backend=backend model=model on_load=Callback::new(move |url: String| load(ModelSource::Url(url))) busy=Signal::derive(running) />
-            <section class="card" aria-labelledby="score-title">
-                <h2 id="score-title">"Token log-probabilities"</h2>
-                <label for="text-input">"Text to score"</label>
-                <textarea
-                    id="text-input"
-                    data-testid="text-input"
-                    rows="4"
-                    prop:value=move || text.get()
-                    on:input=move |ev| text.set(event_target_value(&ev))
-                ></textarea>
-                <div class="actions">
-                    <button data-testid="score-button" on:click=start disabled=move || !ready() || running()>
-                        "Score"
-                    </button>
-                    <button data-testid="cancel-button" on:click=stop disabled=move || !running()>
-                        "Cancel"
-                    </button>
-                    <span data-testid="run-status" data-finished-runs=move || finished_runs.get().to_string() role="status" aria-live="polite">
-                        {move || match run.get() {
-                            RunState::Idle => String::new(),
-                            RunState::Running(s) => format!("Running: {s}"),
-                            RunState::Done(s) => format!("Done: {s}"),
-                            RunState::Cancelled => "Cancelled".to_string(),
-                            RunState::Failed(e) => format!("Error: {e}"),
-                        }}
-                    </span>
-                </div>
-                {move || result.get().map(|scores| view! { <TokenView scores=scores /> })}
+            <section role="tabpanel" id="panel-models" aria-labelledby="tab-models" hidden=move || state.tab.get() != Tab::Models>
+                <ModelsTab />
+            </section>
+            <section role="tabpanel" id="panel-benchmarks" aria-labelledby="tab-benchmarks" hidden=move || state.tab.get() != Tab::Benchmarks>
+                <BenchmarksTab />
+            </section>
+            <section role="tabpanel" id="panel-contamination" aria-labelledby="tab-contamination" hidden=move || state.tab.get() != Tab::Contamination>
+                <ContaminationTab />
+            </section>
+            <section role="tabpanel" id="panel-compare" aria-labelledby="tab-compare" hidden=move || state.tab.get() != Tab::Compare>
+                <CompareTab />
             </section>
         </main>
     }
+}
+
+/// The files chosen in a file input, read into memory, with their paths
+/// (relative to the chosen folder when a folder was picked).
+pub async fn read_input_files(files: Option<web_sys::FileList>) -> Result<Vec<crate::model_loading::LocalFile>, String> {
+    let Some(files) = files else { return Ok(Vec::new()) };
+    let mut out = Vec::new();
+    for i in 0..files.length() {
+        let Some(file) = files.get(i) else { continue };
+        // Set when a folder was picked (`webkitdirectory`).
+        let relative = js_sys::Reflect::get(&file, &wasm_bindgen::JsValue::from_str("webkitRelativePath"))
+            .ok()
+            .and_then(|v| v.as_string())
+            .unwrap_or_default();
+        let path = if relative.is_empty() { file.name() } else { relative };
+        out.push(crate::model_loading::LocalFile { path, bytes: Rc::new(crate::fetch::read_file(&file).await?) });
+    }
+    Ok(out)
+}
+
+/// Seconds as `1 min 5 s` or `12 s`.
+pub fn format_seconds(s: f64) -> String {
+    if s >= 60.0 { format!("{} min {} s", (s / 60.0).floor(), (s % 60.0).round()) } else { format!("{s:.0} s") }
 }

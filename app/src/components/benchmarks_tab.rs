@@ -1,0 +1,494 @@
+//! Benchmarks: pick tasks (bundled demo tasks, Leaner-GLUE from a URL base, or
+//! an uploaded task), set k-shot, limit, batch size and seed, run with progress
+//! and cancel; results as a table and a bar chart, per-sample log-likelihoods.
+
+use std::cell::Cell;
+use std::rc::Rc;
+
+use leptos::prelude::*;
+use leptos::task::spawn_local;
+use tinyeval_core::tasks::evaluator::{Request, Response};
+use tinyeval_core::tasks::{EvalOptions, TaskResult};
+
+use super::chart::Chart;
+use super::{AppState, Tab, format_seconds, read_input_files};
+use crate::export::{Permalink, RunSummary, Settings, download, permalink_url, results_csv, results_json};
+use crate::plots::{BarSeries, bar_chart};
+use crate::runs::{BenchProgress, Outcome, run_benchmark};
+use crate::task_loading::{LoadedTask, TINYHELEN_BASE, TaskSource, builtin_tasks, load_task, load_uploaded};
+
+#[derive(Clone, Debug, PartialEq)]
+enum BenchState {
+    Idle,
+    Loading(String),
+    Running(BenchProgress),
+    Done(String),
+    Cancelled,
+    Failed(String),
+}
+
+fn parse_opt(s: &str) -> Result<Option<usize>, String> {
+    let s = s.trim();
+    if s.is_empty() { Ok(None) } else { s.parse().map(Some).map_err(|_| format!("`{s}` is not a whole number")) }
+}
+
+#[component]
+pub fn BenchmarksTab() -> impl IntoView {
+    let state = expect_context::<AppState>();
+    let all_tasks = builtin_tasks();
+    let (demo, glue): (Vec<TaskSource>, Vec<TaskSource>) = all_tasks.iter().cloned().partition(|t| t.bundled);
+    let selected = RwSignal::new(demo.iter().map(|t| t.name.clone()).collect::<Vec<_>>());
+    let tinyhelen_base = RwSignal::new(TINYHELEN_BASE.to_string());
+    let uploaded = RwSignal::new_local(None::<LoadedTask>);
+    let upload_error = RwSignal::new(None::<String>);
+    let fewshot = RwSignal::new(String::from("0"));
+    let limit = RwSignal::new(String::from("100"));
+    let batch_size = RwSignal::new(String::from("8"));
+    let seed = RwSignal::new(String::from("1234"));
+    let run = RwSignal::new(BenchState::Idle);
+    let finished_runs = RwSignal::new(0u32);
+    let results = RwSignal::new(Vec::<TaskResult>::new());
+    let settings_used = RwSignal::new(None::<Settings>);
+    let cancel = StoredValue::new_local(Rc::new(Cell::new(false)));
+    let link = RwSignal::new(String::new());
+    let export_error = RwSignal::new(None::<String>);
+
+    let toggle = move |name: String, on: bool| {
+        selected.update(|s| {
+            s.retain(|n| n != &name);
+            if on {
+                s.push(name);
+            }
+        })
+    };
+    let on_upload = move |ev: leptos::ev::Event| {
+        let input: web_sys::HtmlInputElement = event_target(&ev);
+        let files = input.files();
+        spawn_local(async move {
+            let loaded = read_input_files(files).await.and_then(|f| load_uploaded(&f));
+            match loaded {
+                Ok(t) => {
+                    upload_error.set(None);
+                    let name = t.config.task.clone();
+                    uploaded.set(Some(t));
+                    selected.update(|s| {
+                        if !s.contains(&name) {
+                            s.push(name)
+                        }
+                    });
+                }
+                Err(e) => upload_error.set(Some(e)),
+            }
+            input.set_value("");
+        });
+    };
+
+    let start = move |_| {
+        let Some(model) = state.target.model_untracked() else { return };
+        let settings = match (|| -> Result<Settings, String> {
+            Ok(Settings {
+                num_fewshot: parse_opt(&fewshot.get_untracked())?,
+                limit: parse_opt(&limit.get_untracked())?,
+                batch_size: parse_opt(&batch_size.get_untracked())?.unwrap_or(8).max(1),
+                seed: seed.get_untracked().trim().parse().map_err(|_| "the seed must be a whole number".to_string())?,
+            })
+        })() {
+            Ok(s) => s,
+            Err(e) => return run.set(BenchState::Failed(e)),
+        };
+        let names = selected.get_untracked();
+        if names.is_empty() {
+            return run.set(BenchState::Failed("choose at least one task".into()));
+        }
+        let sources = all_tasks.clone();
+        let upload = uploaded.get_untracked();
+        let base = tinyhelen_base.get_untracked();
+        let backend = state.backend.get_untracked().map(|b| b.short_name().to_string()).unwrap_or_default();
+        let flag = Rc::new(Cell::new(false));
+        cancel.set_value(flag.clone());
+        state.busy.set(true);
+        results.set(Vec::new());
+        link.set(String::new());
+        spawn_local(async move {
+            let outcome = async {
+                let mut tasks = Vec::new();
+                for name in &names {
+                    if let Some(t) = upload.as_ref().filter(|t| &t.config.task == name) {
+                        tasks.push(t.clone());
+                        continue;
+                    }
+                    let Some(source) = sources.iter().find(|s| s.name() == name) else { continue };
+                    run.set(BenchState::Loading(format!("reading task {name}…")));
+                    tasks.push(load_task(source, &base).await?);
+                }
+                let options = EvalOptions {
+                    num_fewshot: settings.num_fewshot,
+                    limit: settings.limit,
+                    batch_size: settings.batch_size,
+                    seed: settings.seed,
+                    ..EvalOptions::default()
+                };
+                run_benchmark(&model, &tasks, options, flag, |p| run.set(BenchState::Running(p)), |r| {
+                    results.update(|rs| rs.push(r))
+                })
+                .await
+            }
+            .await;
+            let done = results.get_untracked();
+            run.set(match outcome {
+                Ok(Outcome::Done(())) => {
+                    settings_used.set(Some(settings.clone()));
+                    let label = format!("{} · {}", model.name, done.iter().map(|r| r.task.as_str()).collect::<Vec<_>>().join(", "));
+                    state
+                        .runs
+                        .update(|runs| runs.push(RunSummary::from_results(label, model.name.clone(), backend, settings, &done)));
+                    BenchState::Done(format!("{} task(s) evaluated; added to Compare", done.len()))
+                }
+                Ok(Outcome::Cancelled) => BenchState::Cancelled,
+                Err(e) => BenchState::Failed(e),
+            });
+            state.busy.set(false);
+            finished_runs.update(|n| *n += 1);
+        });
+    };
+    let stop = move |_| cancel.get_value().set(true);
+    let running = move || matches!(run.get(), BenchState::Running(_) | BenchState::Loading(_));
+    let ready = move || state.target.model().is_some();
+
+    let chart = Signal::derive(move || {
+        let rs = results.get();
+        if rs.is_empty() || !matches!(run.get(), BenchState::Done(_)) {
+            return None;
+        }
+        let mut categories = Vec::new();
+        let mut values = Vec::new();
+        for r in &rs {
+            for (name, m) in &r.metrics {
+                categories.push(format!("{} {name}", r.task));
+                values.push(Some((m.value, m.stderr)));
+            }
+        }
+        let model = state.target.model_untracked().map(|m| m.name.clone()).unwrap_or_default();
+        Some(bar_chart(&format!("{model}: accuracy ± stderr"), "score", &categories, &[BarSeries { name: model, values }]))
+    });
+
+    let export = move |kind: &'static str| {
+        let rs = results.get_untracked();
+        let Some(settings) = settings_used.get_untracked() else { return };
+        let model = state.target.model_untracked().map(|m| m.name.clone()).unwrap_or_default();
+        let backend = state.backend.get_untracked().map(|b| b.short_name().to_string()).unwrap_or_default();
+        let outcome = match kind {
+            "json" => serde_json::to_vec_pretty(&results_json(&rs, &model, &backend, &settings))
+                .map_err(|e| e.to_string())
+                .and_then(|b| download("results.json", "application/json", &b)),
+            _ => download("results.csv", "text/csv", results_csv(&rs).as_bytes()),
+        };
+        export_error.set(outcome.err());
+    };
+    let make_link = move |_| {
+        let runs: Vec<RunSummary> = state.runs.get_untracked().last().cloned().into_iter().collect();
+        match permalink_url(&Permalink { view: "compare".into(), runs }) {
+            Ok(url) => link.set(url),
+            Err(e) => export_error.set(Some(e)),
+        }
+    };
+
+    view! {
+        <section class="card" aria-labelledby="bench-title">
+            <h2 id="bench-title">"Benchmark tasks"</h2>
+            <fieldset>
+                <legend>"Demo tasks (bundled, offline)"</legend>
+                {demo
+                    .iter()
+                    .map(|t| {
+                        let name = t.name().to_string();
+                        view! { <TaskCheckbox name=name selected=selected toggle=toggle /> }
+                    })
+                    .collect_view()}
+            </fieldset>
+            <fieldset>
+                <legend>"Leaner-GLUE and Leaner-Pretrain (TinyHelen's files, read from a URL)"</legend>
+                {glue
+                    .iter()
+                    .map(|t| {
+                        let name = t.name().to_string();
+                        view! { <TaskCheckbox name=name selected=selected toggle=toggle /> }
+                    })
+                    .collect_view()}
+                <label for="tinyhelen-base">"TinyHelen base URL"</label>
+                <input
+                    id="tinyhelen-base"
+                    class="wide"
+                    data-testid="tinyhelen-base"
+                    type="url"
+                    prop:value=move || tinyhelen_base.get()
+                    on:input=move |ev| tinyhelen_base.set(event_target_value(&ev))
+                />
+                <small>"Files are read from here only when one of these tasks is run."</small>
+            </fieldset>
+            <fieldset>
+                <legend>"Your own task"</legend>
+                <label for="task-upload">"A task YAML (lm-eval-harness format) with its data files (JSONL, JSON or CSV)"</label>
+                <input id="task-upload" type="file" multiple accept=".yaml,.yml,.jsonl,.json,.csv" data-testid="task-upload" on:change=on_upload />
+                {move || uploaded.get().map(|t| {
+                    let name = t.config.task.clone();
+                    view! {
+                        <p data-testid="uploaded-task">{format!("Uploaded task {name}: ")}</p>
+                        <TaskCheckbox name=name selected=selected toggle=toggle />
+                    }
+                })}
+                {move || upload_error.get().map(|e| view! { <p class="error" role="alert" data-testid="upload-error">{e}</p> })}
+            </fieldset>
+            <div class="options">
+                <label>"Few-shot examples (k)" <input type="number" min="0" data-testid="opt-fewshot" prop:value=move || fewshot.get() on:input=move |ev| fewshot.set(event_target_value(&ev)) /></label>
+                <label>"Limit (docs per task; empty = all)" <input type="number" min="1" data-testid="opt-limit" prop:value=move || limit.get() on:input=move |ev| limit.set(event_target_value(&ev)) /></label>
+                <label>"Batch size" <input type="number" min="1" data-testid="opt-batch" prop:value=move || batch_size.get() on:input=move |ev| batch_size.set(event_target_value(&ev)) /></label>
+                <label>"Few-shot seed" <input type="number" data-testid="opt-seed" prop:value=move || seed.get() on:input=move |ev| seed.set(event_target_value(&ev)) /></label>
+            </div>
+            <div class="actions">
+                <button data-testid="bench-run" on:click=start disabled=move || !ready() || running() || state.busy.get()>"Run"</button>
+                <button data-testid="bench-cancel" on:click=stop disabled=move || !running()>"Cancel"</button>
+                <span data-testid="bench-status" data-finished-runs=move || finished_runs.get().to_string() role="status" aria-live="polite">
+                    {move || match run.get() {
+                        BenchState::Idle => String::new(),
+                        BenchState::Loading(s) => format!("Running: {s}"),
+                        BenchState::Running(p) => format!(
+                            "Running: task {} of {} ({}) · {}/{} requests · {:.0} tokens/s{}",
+                            p.task_index + 1,
+                            p.task_count,
+                            p.task,
+                            p.requests_done,
+                            p.requests_total,
+                            p.tokens_per_second,
+                            p.eta_seconds.map(|s| format!(" · about {} left", format_seconds(s))).unwrap_or_default()
+                        ),
+                        BenchState::Done(s) => format!("Done: {s}"),
+                        BenchState::Cancelled => "Cancelled".into(),
+                        BenchState::Failed(e) => format!("Error: {e}"),
+                    }}
+                </span>
+            </div>
+            {move || match run.get() {
+                BenchState::Running(p) if p.requests_total > 0 => Some(view! {
+                    <progress data-testid="bench-progress" max=p.requests_total.to_string() value=p.requests_done.to_string() aria-label="progress of the current task"></progress>
+                }),
+                _ => None,
+            }}
+        </section>
+        <Show when=move || !results.get().is_empty()>
+            <section class="card" aria-labelledby="results-title">
+                <h2 id="results-title">"Results"</h2>
+                <ResultsTable results=results />
+                <Chart svg=chart name="benchmark" />
+                <div class="actions">
+                    <button class="secondary" data-testid="export-json" on:click=move |_| export("json") disabled=move || settings_used.get().is_none()>"Results JSON (lm-eval layout)"</button>
+                    <button class="secondary" data-testid="export-csv" on:click=move |_| export("csv") disabled=move || settings_used.get().is_none()>"CSV"</button>
+                    <button class="secondary" data-testid="make-permalink" on:click=make_link disabled=move || settings_used.get().is_none()>"Permalink"</button>
+                    <button class="secondary" on:click=move |_| state.tab.set(Tab::Compare)>"Compare…"</button>
+                </div>
+                {move || (!link.get().is_empty()).then(|| view! {
+                    <label for="permalink">"Link to these results (settings and scores only, no texts)"</label>
+                    <input id="permalink" class="wide" readonly data-testid="permalink" prop:value=move || link.get() />
+                })}
+                {move || export_error.get().map(|e| view! { <p class="error" role="alert">{e}</p> })}
+            </section>
+            <SamplesView results=results />
+        </Show>
+    }
+}
+
+#[component]
+fn TaskCheckbox(name: String, selected: RwSignal<Vec<String>>, toggle: impl Fn(String, bool) + Copy + 'static) -> impl IntoView {
+    let id = format!("task-{name}");
+    let for_id = id.clone();
+    let testid = id.clone();
+    let n = name.clone();
+    let n2 = name.clone();
+    view! {
+        <label class="check" for=for_id>
+            <input
+                type="checkbox"
+                id=id
+                data-testid=testid
+                prop:checked=move || selected.get().contains(&n)
+                on:change=move |ev| toggle(n2.clone(), event_target_checked(&ev))
+            />
+            {name}
+        </label>
+    }
+}
+
+#[component]
+fn ResultsTable(results: RwSignal<Vec<TaskResult>>) -> impl IntoView {
+    view! {
+        <div class="scroll">
+            <table data-testid="results-table">
+                <thead>
+                    <tr>
+                        <th scope="col">"task"</th>
+                        <th scope="col">"k-shot"</th>
+                        <th scope="col">"metric"</th>
+                        <th scope="col">"value"</th>
+                        <th scope="col">"± stderr"</th>
+                        <th scope="col">"docs"</th>
+                    </tr>
+                </thead>
+                <tbody>
+                    {move || {
+                        results
+                            .get()
+                            .into_iter()
+                            .flat_map(|r| {
+                                let n = r.samples.len();
+                                let shots = r.num_fewshot;
+                                let task = r.task.clone();
+                                r.metrics
+                                    .into_iter()
+                                    .map(move |(name, m)| {
+                                        let metric_attr = name.clone();
+                                        let stderr = m.stderr.map(|s| format!("{s:.4}")).unwrap_or_else(|| "—".into());
+                                        view! {
+                                            <tr
+                                                data-testid="result-row"
+                                                data-task=task.clone()
+                                                data-metric=metric_attr
+                                                data-value=m.value.to_string()
+                                                data-stderr=m.stderr.map(|s| s.to_string()).unwrap_or_default()
+                                            >
+                                                <td>{task.clone()}</td>
+                                                <td>{shots}</td>
+                                                <td>{name}</td>
+                                                <td>{format!("{:.4}", m.value)}</td>
+                                                <td>{stderr}</td>
+                                                <td>{n}</td>
+                                            </tr>
+                                        }
+                                    })
+                                    .collect::<Vec<_>>()
+                            })
+                            .collect_view()
+                    }}
+                </tbody>
+            </table>
+        </div>
+    }
+}
+
+/// Rows shown at most, so that the page stays quick on big tasks.
+const MAX_ROWS: usize = 200;
+
+#[component]
+fn SamplesView(results: RwSignal<Vec<TaskResult>>) -> impl IntoView {
+    let task = RwSignal::new(String::new());
+    let filter = RwSignal::new(String::from("all"));
+    let search = RwSignal::new(String::new());
+    let rows = move || {
+        let rs = results.get();
+        let wanted = task.get();
+        let Some(r) = rs.iter().find(|r| r.task == wanted).or(rs.first()) else { return Vec::new() };
+        let needle = search.get().to_lowercase();
+        let f = filter.get();
+        r.samples
+            .iter()
+            .filter_map(|s| {
+                let lls: Vec<f64> = s.resps.iter().filter_map(Response::logprob).collect();
+                let correct = s.metrics.get("acc").map(|v| matches!(v, tinyeval_core::tasks::metrics::SampleValue::Score(x) if *x == 1.0));
+                let prompt = match s.arguments.first() {
+                    Some(Request::Loglikelihood { context, .. } | Request::Generate { context, .. }) => context.clone(),
+                    Some(Request::Rolling { text }) => text.clone(),
+                    None => String::new(),
+                };
+                let continuations: Vec<String> = s
+                    .arguments
+                    .iter()
+                    .filter_map(|a| match a {
+                        Request::Loglikelihood { continuation, .. } => Some(continuation.clone()),
+                        _ => None,
+                    })
+                    .collect();
+                let keep = match f.as_str() {
+                    "correct" => correct == Some(true),
+                    "wrong" => correct == Some(false),
+                    _ => true,
+                } && (needle.is_empty() || prompt.to_lowercase().contains(&needle));
+                keep.then(|| (s.doc_id, prompt, continuations, lls, s.target.clone(), correct))
+            })
+            .collect::<Vec<_>>()
+    };
+    view! {
+        <section class="card" aria-labelledby="samples-title">
+            <h2 id="samples-title">"Per-sample view"</h2>
+            <div class="options">
+                <label>
+                    "Task"
+                    <select data-testid="samples-task" on:change=move |ev| task.set(event_target_value(&ev))>
+                        {move || results.get().into_iter().map(|r| view! { <option value=r.task.clone()>{r.task.clone()}</option> }).collect_view()}
+                    </select>
+                </label>
+                <label>
+                    "Show"
+                    <select data-testid="samples-filter" on:change=move |ev| filter.set(event_target_value(&ev))>
+                        <option value="all">"all"</option>
+                        <option value="correct">"right only"</option>
+                        <option value="wrong">"wrong only"</option>
+                    </select>
+                </label>
+                <label>
+                    "Prompt contains"
+                    <input type="search" data-testid="samples-search" prop:value=move || search.get() on:input=move |ev| search.set(event_target_value(&ev)) />
+                </label>
+            </div>
+            <p data-testid="samples-count">{move || {
+                let n = rows().len();
+                if n > MAX_ROWS { format!("{n} samples (the first {MAX_ROWS} shown)") } else { format!("{n} samples") }
+            }}</p>
+            <div class="scroll">
+                <table data-testid="samples-table">
+                    <thead>
+                        <tr>
+                            <th scope="col">"doc"</th>
+                            <th scope="col">"prompt"</th>
+                            <th scope="col">"choices: log-likelihood"</th>
+                            <th scope="col">"gold"</th>
+                            <th scope="col">"right?"</th>
+                        </tr>
+                    </thead>
+                    <tbody>
+                        {move || {
+                            rows()
+                                .into_iter()
+                                .take(MAX_ROWS)
+                                .map(|(doc_id, prompt, conts, lls, target, correct)| {
+                                    let best = lls.iter().enumerate().fold(0, |b, (i, &x)| if x > lls[b] { i } else { b });
+                                    let short: String = prompt.chars().rev().take(160).collect::<Vec<_>>().into_iter().rev().collect();
+                                    let cut = short.len() < prompt.len();
+                                    let lls_attr = serde_json::to_string(&lls).unwrap_or_default();
+                                    view! {
+                                        <tr data-testid="sample-row" data-doc-id=doc_id.to_string() data-lls=lls_attr data-correct=correct.map(|c| c.to_string()).unwrap_or_default()>
+                                            <td>{doc_id}</td>
+                                            <td class="prompt" title=prompt.clone()>{if cut { format!("…{short}") } else { short }}</td>
+                                            <td>
+                                                <ul class="choices">
+                                                    {conts
+                                                        .into_iter()
+                                                        .zip(lls)
+                                                        .enumerate()
+                                                        .map(|(i, (c, ll))| view! {
+                                                            <li class=if i == best { "picked" } else { "" }>{format!("{c:?}: {ll:.4}")}</li>
+                                                        })
+                                                        .collect_view()}
+                                                </ul>
+                                            </td>
+                                            <td>{target.to_string()}</td>
+                                            <td>{match correct { Some(true) => "✓ right", Some(false) => "✗ wrong", None => "—" }}</td>
+                                        </tr>
+                                    }
+                                })
+                                .collect_view()
+                        }}
+                    </tbody>
+                </table>
+            </div>
+        </section>
+    }
+}

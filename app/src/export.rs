@@ -1,0 +1,227 @@
+//! What leaves the page: results JSON in lm-eval-harness's layout, CSV, charts
+//! as SVG and PNG, and permalinks. A run's summary (settings and aggregate
+//! numbers, never the user's texts) is what Compare shows and a permalink carries.
+
+use serde::{Deserialize, Serialize};
+use serde_json::{Value, json};
+use tinyeval_core::tasks::TaskResult;
+use wasm_bindgen::{JsCast, JsValue};
+use wasm_bindgen_futures::JsFuture;
+
+use crate::fetch::js_error;
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Settings {
+    pub num_fewshot: Option<usize>,
+    pub limit: Option<usize>,
+    pub batch_size: usize,
+    pub seed: i64,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct MetricSummary {
+    pub task: String,
+    pub metric: String,
+    pub value: f64,
+    pub stderr: Option<f64>,
+}
+
+/// A benchmark run's aggregate results: what Compare shows and a permalink carries.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct RunSummary {
+    pub label: String,
+    pub model: String,
+    #[serde(default)]
+    pub backend: String,
+    #[serde(default)]
+    pub settings: Option<Settings>,
+    pub metrics: Vec<MetricSummary>,
+}
+
+impl RunSummary {
+    pub fn from_results(label: String, model: String, backend: String, settings: Settings, results: &[TaskResult]) -> Self {
+        let metrics = results
+            .iter()
+            .flat_map(|r| {
+                r.metrics.iter().map(|(name, m)| MetricSummary {
+                    task: r.task.clone(),
+                    metric: name.clone(),
+                    value: m.value,
+                    stderr: m.stderr,
+                })
+            })
+            .collect();
+        RunSummary { label, model, backend, settings: Some(settings), metrics }
+    }
+
+    /// An lm-eval-harness results JSON (`results` → task → `"acc,none"`, `"acc_stderr,none"`…).
+    pub fn from_lm_eval(file: &str, bytes: &[u8]) -> Result<Self, String> {
+        let v: Value = serde_json::from_slice(bytes).map_err(|e| format!("{file}: invalid JSON: {e}"))?;
+        let results = v
+            .get("results")
+            .and_then(Value::as_object)
+            .ok_or_else(|| format!("{file}: no `results` object (is it an lm-eval-harness results file?)"))?;
+        let mut metrics = Vec::new();
+        for (task, r) in results {
+            let Some(r) = r.as_object() else { continue };
+            for (key, value) in r {
+                let Some((name, filter)) = key.split_once(',') else { continue };
+                if name.ends_with("_stderr") {
+                    continue;
+                }
+                let Some(value) = value.as_f64() else { continue };
+                let stderr = r.get(&format!("{name}_stderr,{filter}")).and_then(Value::as_f64);
+                metrics.push(MetricSummary { task: task.clone(), metric: name.to_string(), value, stderr });
+            }
+        }
+        if metrics.is_empty() {
+            return Err(format!("{file}: `results` has no numeric metrics"));
+        }
+        let model = v
+            .get("model_name")
+            .and_then(Value::as_str)
+            .or_else(|| v.pointer("/config/model_args").and_then(Value::as_str))
+            .unwrap_or(file)
+            .to_string();
+        Ok(RunSummary { label: file.to_string(), model, backend: String::new(), settings: None, metrics })
+    }
+}
+
+/// lm-eval-harness's results layout for several tasks (each task's
+/// [`TaskResult::results_json`] merged), with the model and settings in `config`.
+pub fn results_json(results: &[TaskResult], model: &str, backend: &str, settings: &Settings) -> Value {
+    let mut merged = serde_json::Map::new();
+    for r in results {
+        if let Value::Object(o) = r.results_json() {
+            for (section, value) in o {
+                let entry = merged.entry(section).or_insert_with(|| json!({}));
+                if let (Some(dst), Value::Object(src)) = (entry.as_object_mut(), value) {
+                    dst.extend(src);
+                }
+            }
+        }
+    }
+    merged.insert(
+        "config".into(),
+        json!({
+            "model": "tinyeval",
+            "model_args": model,
+            "device": backend,
+            "batch_size": settings.batch_size,
+            "limit": settings.limit,
+            "num_fewshot": settings.num_fewshot,
+            "fewshot_seed": settings.seed,
+        }),
+    );
+    merged.insert("model_name".into(), json!(model));
+    Value::Object(merged)
+}
+
+fn csv_field(s: &str) -> String {
+    if s.contains([',', '"', '\n']) { format!("\"{}\"", s.replace('"', "\"\"")) } else { s.to_string() }
+}
+
+/// `task,metric,value,stderr,n` rows.
+pub fn results_csv(results: &[TaskResult]) -> String {
+    let mut out = String::from("task,metric,value,stderr,n\n");
+    for r in results {
+        for (name, m) in &r.metrics {
+            let stderr = m.stderr.map(|s| s.to_string()).unwrap_or_default();
+            out += &format!("{},{},{},{stderr},{}\n", csv_field(&r.task), csv_field(name), m.value, r.samples.len());
+        }
+    }
+    out
+}
+
+/// Offers `bytes` as a download named `filename`.
+pub fn download(filename: &str, mime: &str, bytes: &[u8]) -> Result<(), String> {
+    let parts = js_sys::Array::of1(&js_sys::Uint8Array::from(bytes));
+    let options = web_sys::BlobPropertyBag::new();
+    options.set_type(mime);
+    let blob = web_sys::Blob::new_with_u8_array_sequence_and_options(&parts, &options).map_err(|e| js_error(&e))?;
+    let url = web_sys::Url::create_object_url_with_blob(&blob).map_err(|e| js_error(&e))?;
+    click_link(filename, &url)?;
+    web_sys::Url::revoke_object_url(&url).map_err(|e| js_error(&e))
+}
+
+fn click_link(filename: &str, href: &str) -> Result<(), String> {
+    let document = web_sys::window().and_then(|w| w.document()).ok_or("no document")?;
+    let a: web_sys::HtmlAnchorElement = document
+        .create_element("a")
+        .map_err(|e| js_error(&e))?
+        .dyn_into()
+        .map_err(|_| "not an anchor")?;
+    a.set_href(href);
+    a.set_download(filename);
+    a.click();
+    Ok(())
+}
+
+/// A chart's SVG as a standalone file: `currentColor` resolved to `ink`, on `paper`.
+pub fn standalone_svg(svg: &str, ink: &str, paper: &str) -> String {
+    let svg = svg.replace("currentColor", ink);
+    let svg = svg.replacen("<svg ", "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"720\" height=\"400\" ", 1);
+    match svg.find("<title>") {
+        Some(at) => format!("{}<rect width=\"100%\" height=\"100%\" fill=\"{paper}\"/>{}", &svg[..at], &svg[at..]),
+        None => svg,
+    }
+}
+
+/// Draws an SVG onto an offscreen canvas (twice its size, for sharpness) and
+/// offers the PNG as a download.
+pub async fn download_png(filename: &str, svg: &str) -> Result<(), String> {
+    let document = web_sys::window().and_then(|w| w.document()).ok_or("no document")?;
+    let svg = if svg.contains("xmlns=") { svg.to_string() } else { svg.replacen("<svg ", "<svg xmlns=\"http://www.w3.org/2000/svg\" ", 1) };
+    let url = format!("data:image/svg+xml;charset=utf-8,{}", String::from(js_sys::encode_uri_component(&svg)));
+    let image = web_sys::HtmlImageElement::new().map_err(|e| js_error(&e))?;
+    let loaded = js_sys::Promise::new(&mut |resolve, reject| {
+        image.set_onload(Some(&resolve));
+        image.set_onerror(Some(&reject));
+    });
+    image.set_src(&url);
+    JsFuture::from(loaded).await.map_err(|_| "the chart could not be drawn as an image".to_string())?;
+    let canvas: web_sys::HtmlCanvasElement = document
+        .create_element("canvas")
+        .map_err(|e| js_error(&e))?
+        .dyn_into()
+        .map_err(|_| "not a canvas")?;
+    canvas.set_width(1440);
+    canvas.set_height(800);
+    let context: web_sys::CanvasRenderingContext2d = canvas
+        .get_context("2d")
+        .map_err(|e| js_error(&e))?
+        .ok_or("no 2D canvas")?
+        .dyn_into()
+        .map_err(|_| "not a 2D context")?;
+    context
+        .draw_image_with_html_image_element_and_dw_and_dh(&image, 0.0, 0.0, 1440.0, 800.0)
+        .map_err(|e| js_error(&e))?;
+    let png = canvas.to_data_url_with_type("image/png").map_err(|e| js_error(&e))?;
+    click_link(filename, &png)
+}
+
+/// What a permalink carries: the view, the settings and the aggregate results.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Permalink {
+    pub view: String,
+    pub runs: Vec<RunSummary>,
+}
+
+/// The page's URL with `link` in its hash (so any static host serves it).
+pub fn permalink_url(link: &Permalink) -> Result<String, String> {
+    let location = web_sys::window().ok_or("no window")?.location();
+    let href = location.href().map_err(|e| js_error(&e))?;
+    let base = href.split('#').next().unwrap_or(&href).to_string();
+    let json = serde_json::to_string(link).map_err(|e| e.to_string())?;
+    Ok(format!("{base}#share={}", String::from(js_sys::encode_uri_component(&json))))
+}
+
+/// The permalink in the page's hash, if any.
+pub fn permalink_from_page() -> Option<Result<Permalink, String>> {
+    let hash = web_sys::window()?.location().hash().ok()?;
+    let encoded = hash.strip_prefix("#share=")?;
+    let json = js_sys::decode_uri_component(encoded)
+        .map(String::from)
+        .map_err(|e: JsValue| format!("the link is damaged ({})", js_error(&e)));
+    Some(json.and_then(|j| serde_json::from_str(&j).map_err(|e| format!("the link is damaged ({e})"))))
+}

@@ -1,0 +1,174 @@
+//! Long computations that keep the page responsive: benchmark tasks through
+//! core's stepwise evaluator, and many texts scored batch by batch. Between
+//! steps the browser gets its event loop back (clicks, painting) and a cancel
+//! flag is checked.
+
+use std::cell::Cell;
+use std::rc::Rc;
+
+use tinyeval_core::scoring::score_batch;
+use tinyeval_core::tasks::{EvalOptions, EvalProgress, TaskResult, evaluate_task_stepwise};
+use tinyeval_core::{Error, LanguageModel, TextScores};
+
+use crate::task_loading::LoadedTask;
+
+pub fn now_seconds() -> f64 {
+    web_sys::window()
+        .and_then(|w| w.performance())
+        .map(|p| p.now() / 1000.0)
+        .unwrap_or(0.0)
+}
+
+/// Gives the browser its event loop back, then says whether to go on.
+pub async fn yield_now(cancel: &Cell<bool>) -> Result<(), Error> {
+    // A zero-delay timeout yields to the browser's event loop.
+    gloo_timers::future::TimeoutFuture::new(0).await;
+    if cancel.get() { Err(Error::Cancelled) } else { Ok(()) }
+}
+
+/// Where a benchmark run is.
+#[derive(Clone, Debug, PartialEq)]
+pub struct BenchProgress {
+    pub task: String,
+    /// 0-based index of the task being run, and how many there are.
+    pub task_index: usize,
+    pub task_count: usize,
+    pub requests_done: usize,
+    pub requests_total: usize,
+    pub tokens_per_second: f64,
+    /// Seconds left for this task, from its pace so far.
+    pub eta_seconds: Option<f64>,
+}
+
+pub enum Outcome<T> {
+    Done(T),
+    Cancelled,
+}
+
+/// Runs `tasks` one after the other; `on_task_done` gets each result as it comes.
+pub async fn run_benchmark(
+    model: &LanguageModel,
+    tasks: &[LoadedTask],
+    options: EvalOptions,
+    cancel: Rc<Cell<bool>>,
+    on_progress: impl Fn(BenchProgress),
+    on_task_done: impl Fn(TaskResult),
+) -> Result<Outcome<()>, String> {
+    for (task_index, task) in tasks.iter().enumerate() {
+        let started = now_seconds();
+        let name = task.config.task.clone();
+        let report = |p: EvalProgress| {
+            let seconds = (now_seconds() - started).max(1e-9);
+            let pace = p.requests_done as f64 / seconds;
+            on_progress(BenchProgress {
+                task: name.clone(),
+                task_index,
+                task_count: tasks.len(),
+                requests_done: p.requests_done,
+                requests_total: p.requests_total,
+                tokens_per_second: p.tokens_done as f64 / seconds,
+                eta_seconds: (pace > 0.0).then(|| (p.requests_total - p.requests_done) as f64 / pace),
+            });
+        };
+        on_progress(BenchProgress {
+            task: name.clone(),
+            task_index,
+            task_count: tasks.len(),
+            requests_done: 0,
+            requests_total: 0,
+            tokens_per_second: 0.0,
+            eta_seconds: None,
+        });
+        if yield_now(&cancel).await.is_err() {
+            return Ok(Outcome::Cancelled);
+        }
+        let cancel = cancel.clone();
+        let result = evaluate_task_stepwise(model, &task.config, &task.docs, options, |p| {
+            report(p);
+            let cancel = cancel.clone();
+            async move { yield_now(&cancel).await }
+        })
+        .await;
+        match result {
+            Ok(r) => on_task_done(r),
+            Err(Error::Cancelled) => return Ok(Outcome::Cancelled),
+            Err(e) => return Err(format!("task {name}: {e}")),
+        }
+    }
+    Ok(Outcome::Done(()))
+}
+
+/// Scores `texts` with `model`, `batch_size` windows per forward pass (as
+/// [`LanguageModel::score_texts`] does, with a yield between batches);
+/// `on_progress(texts done, texts)`.
+pub async fn score_texts_stepwise(
+    model: &LanguageModel,
+    texts: &[String],
+    batch_size: usize,
+    cancel: &Cell<bool>,
+    on_progress: impl Fn(usize, usize),
+) -> Result<Outcome<Vec<TextScores>>, String> {
+    let plans = texts.iter().map(|t| model.plan_text(t)).collect::<Result<Vec<_>, _>>().map_err(|e| e.to_string())?;
+    // Which text each request belongs to, to count finished texts.
+    let owner: Vec<usize> = plans.iter().enumerate().flat_map(|(i, p)| std::iter::repeat_n(i, p.requests.len())).collect();
+    let requests: Vec<_> = plans.iter().flat_map(|p| p.requests.iter().cloned()).collect();
+    let mut scores = Vec::with_capacity(requests.len());
+    for batch in requests.chunks(batch_size.max(1)) {
+        scores.extend(score_batch(&model.decoder, batch).await.map_err(|e| e.to_string())?);
+        let texts_done = if scores.len() == requests.len() { texts.len() } else { owner[scores.len()] };
+        on_progress(texts_done, texts.len());
+        if yield_now(cancel).await.is_err() {
+            return Ok(Outcome::Cancelled);
+        }
+    }
+    let mut scores = scores.into_iter();
+    Ok(Outcome::Done(
+        plans
+            .into_iter()
+            .map(|plan| {
+                let mine = scores.by_ref().take(plan.requests.len()).collect();
+                model.finish_text(plan, mine)
+            })
+            .collect(),
+    ))
+}
+
+/// Where the scoring of one text is.
+pub struct TextProgress {
+    pub tokens_done: usize,
+    pub tokens_total: usize,
+    pub seconds: f64,
+}
+
+/// Scores one text, `segment_len` tokens per step through the key/value cache
+/// (so that even one long text leaves the page responsive), calling
+/// `on_progress` after each request; stops at the next step once `cancel` is set.
+pub async fn score_text(
+    model: &LanguageModel,
+    text: &str,
+    segment_len: usize,
+    cancel: Rc<Cell<bool>>,
+    on_progress: impl Fn(TextProgress),
+) -> Result<Outcome<TextScores>, String> {
+    let started = now_seconds();
+    let plan = model.plan_text(text).map_err(|e| e.to_string())?;
+    let tokens_total = plan.tokens.len().saturating_sub(1);
+    let mut tokens_done = 0;
+    let mut scores = Vec::with_capacity(plan.requests.len());
+    for request in &plan.requests {
+        let pause = || {
+            let cancel = cancel.clone();
+            async move { yield_now(&cancel).await }
+        };
+        match tinyeval_core::scoring::score_segmented(&model.decoder, request, segment_len, pause).await {
+            Ok(s) => {
+                tokens_done += s.logprobs.len();
+                scores.push(s);
+            }
+            Err(Error::Cancelled) => return Ok(Outcome::Cancelled),
+            Err(e) => return Err(e.to_string()),
+        }
+        on_progress(TextProgress { tokens_done, tokens_total, seconds: now_seconds() - started });
+    }
+    Ok(Outcome::Done(model.finish_text(plan, scores)))
+}

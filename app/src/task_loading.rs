@@ -1,0 +1,103 @@
+//! Where a benchmark task comes from: core's built-in tasks, whose data files
+//! are either bundled with the site (the demo benchmark, `{demo}` = `tasks/demo`)
+//! or TinyHelen's files read from a URL base (`{tinyhelen}`: Leaner-GLUE,
+//! Leaner-Pretrain), or a task YAML and data files the user uploads.
+
+use tinyeval_core::tasks::data::task_docs_from;
+use tinyeval_core::tasks::{BUILTIN_TASKS, OutputType, TaskConfig, TaskDocs, builtin_task};
+
+use crate::fetch::fetch_bytes;
+use crate::model_loading::LocalFile;
+
+/// Where the TinyHelen files (Leaner-GLUE's JSONL) are read from by default:
+/// the Hugging Face dataset `EmpathYang/TinyHelen`.
+pub const TINYHELEN_BASE: &str = "https://huggingface.co/datasets/EmpathYang/TinyHelen/resolve/main";
+
+/// Where the site serves the demo benchmark's files (`public/tasks/demo`).
+const DEMO_ROOT: &str = "tasks/demo";
+
+/// A built-in task, and whether its data are bundled with the site.
+#[derive(Clone, Debug, PartialEq)]
+pub struct TaskSource {
+    pub name: String,
+    pub bundled: bool,
+    pub multiple_choice: bool,
+}
+
+impl TaskSource {
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+}
+
+/// Core's built-in tasks (groups left out), bundled ones first.
+pub fn builtin_tasks() -> Vec<TaskSource> {
+    let mut tasks: Vec<TaskSource> = BUILTIN_TASKS
+        .iter()
+        .filter_map(|(name, _, yaml)| match builtin_task(name) {
+            Some(Ok(config)) => Some(TaskSource {
+                name: name.to_string(),
+                bundled: yaml.contains("{demo}"),
+                multiple_choice: config.output_type == OutputType::MultipleChoice,
+            }),
+            _ => None,
+        })
+        .collect();
+    tasks.sort_by_key(|t| !t.bundled);
+    tasks
+}
+
+/// A task ready to run: its configuration and its docs.
+#[derive(Clone)]
+pub struct LoadedTask {
+    pub config: TaskConfig,
+    pub docs: TaskDocs,
+}
+
+async fn fetch_docs(config: &TaskConfig) -> Result<TaskDocs, String> {
+    let mut files = Vec::new();
+    for paths in config.data_files().values() {
+        for p in paths {
+            files.push((p.clone(), fetch_bytes(p).await?));
+        }
+    }
+    task_docs_from(config, |f| Ok(files.iter().find(|(p, _)| p == f).map(|(_, b)| b.clone()).unwrap_or_default()))
+        .map_err(|e| e.to_string())
+}
+
+/// A built-in task with its docs: bundled files from the site, TinyHelen's from `tinyhelen_base`.
+pub async fn load_task(source: &TaskSource, tinyhelen_base: &str) -> Result<LoadedTask, String> {
+    let name = &source.name;
+    let mut config = builtin_task(name).ok_or_else(|| format!("no built-in task `{name}`"))?.map_err(|e| e.to_string())?;
+    let base = tinyhelen_base.trim().trim_end_matches('/').to_string();
+    config.resolve_data_roots(&[("demo", DEMO_ROOT), ("tinyhelen", &base)]);
+    let docs = fetch_docs(&config).await?;
+    Ok(LoadedTask { config, docs })
+}
+
+/// A task YAML and its data files, uploaded: data paths in the YAML are matched
+/// to the uploaded files by file name.
+pub fn load_uploaded(files: &[LocalFile]) -> Result<LoadedTask, String> {
+    let base_name = |p: &str| p.rsplit('/').next().unwrap_or(p).to_string();
+    let yaml = files
+        .iter()
+        .find(|f| f.path.ends_with(".yaml") || f.path.ends_with(".yml"))
+        .ok_or("choose a task YAML (lm-eval-harness format) together with its data files")?;
+    let text = std::str::from_utf8(&yaml.bytes).map_err(|e| format!("{}: not UTF-8 ({e})", yaml.path))?;
+    let config = TaskConfig::from_yaml(&base_name(&yaml.path), text).map_err(|e| e.to_string())?;
+    let docs = task_docs_from(&config, |wanted| {
+        let name = base_name(wanted);
+        files
+            .iter()
+            .find(|f| base_name(&f.path) == name)
+            .map(|f| f.bytes.to_vec())
+            .ok_or_else(|| {
+                tinyeval_core::Error::Input(format!(
+                    "{}: data file {wanted} was not uploaded (choose it together with the YAML)",
+                    base_name(&yaml.path)
+                ))
+            })
+    })
+    .map_err(|e| e.to_string())?;
+    Ok(LoadedTask { config, docs })
+}
