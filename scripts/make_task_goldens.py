@@ -21,14 +21,14 @@ Writes, under core/tests/fixtures/task_goldens/:
                   core/src/tasks/pyrandom.rs.
   <task>_<n>shot.json
                   lm-eval 0.4.13 (simple_evaluate, model "hf" on CPU in float32,
-                  batch size 1, fewshot_random_seed 1234, bootstrap_iters
-                  100000, --limit LIMIT, log_samples) on one task. Layout: task,
+                  batch size 1, fewshot_random_seed 1234, --bootstrap_iters
+                  (default 10000), --limit LIMIT, log_samples) on one task. Layout: task,
                   num_fewshot, limit, model, versions, `results` (lm-eval's
                   results entry of the task: metrics, stderrs), `bootstrap`
                   (for weighted_perplexity and bits_per_byte, which lm-eval
                   reports without a stderr: lm_eval.api.metrics.bootstrap_stderr
-                  of the per-doc items, 100000 iterations, as tinyeval computes
-                  it), and per sample: doc_id, target, doc_hash, prompt_hash,
+                  of the per-doc items, as tinyeval computes
+                  it, same iterations), and per sample: doc_id, target, doc_hash, prompt_hash,
                   target_hash (lm-eval's), per request the context's length in
                   characters and zlib.crc32 of its UTF-8 bytes (no data text is
                   copied into the repository), the continuation (multiple
@@ -93,6 +93,10 @@ def main():
     ap.add_argument("--limit", type=int, default=40)
     ap.add_argument("--tinyeval", default=str(ROOT / "target/release/tinyeval"))
     ap.add_argument("--only", default=None, help="comma-separated task names to remake")
+    # lm-eval's default is 100000; its procedure (chunks of 1000 replicates,
+    # chunk i drawn with random.Random(i)) is the same at any count, and
+    # sklearn's mcc/f1 100000 times take minutes per task.
+    ap.add_argument("--bootstrap_iters", type=int, default=10000)
     args = ap.parse_args()
 
     OUT.mkdir(parents=True, exist_ok=True)
@@ -144,7 +148,7 @@ def main():
             limit=limit,
             log_samples=True,
             task_manager=manager,
-            bootstrap_iters=100000,
+            bootstrap_iters=args.bootstrap_iters,
             random_seed=0,
             numpy_random_seed=1234,
             torch_random_seed=1234,
@@ -171,7 +175,8 @@ def main():
             metrics = {}
             for m in s["metrics"]:
                 v = s[m]
-                metrics[m] = list(v) if isinstance(v, (list, tuple)) else float(v)
+                # numpy scalars (argmax's pred) as plain numbers.
+                metrics[m] = [x.item() if hasattr(x, "item") else x for x in v] if isinstance(v, (list, tuple)) else float(v)
                 raw.setdefault(m, []).append(v)
             samples.append({
                 "doc_id": s["doc_id"],
@@ -187,12 +192,13 @@ def main():
         for m, agg in [("word_perplexity", weighted_perplexity), ("byte_perplexity", weighted_perplexity),
                        ("bits_per_byte", bits_per_byte)]:
             if m in raw:
-                bootstrap[m] = bootstrap_stderr(agg, [tuple(x) for x in raw[m]], iters=100000)
+                bootstrap[m] = bootstrap_stderr(agg, [tuple(x) for x in raw[m]], iters=args.bootstrap_iters)
         del os.environ["DISABLE_MULTIPROC"]
         golden = {
             "task": name,
             "num_fewshot": shots,
             "limit": limit,
+            "bootstrap_iters": args.bootstrap_iters,
             "model": args.model,
             "versions": versions,
             "results": {k: v for k, v in res.items() if k not in ("alias", "name")},

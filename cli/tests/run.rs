@@ -162,3 +162,44 @@ fn unsupported_yaml_key_is_named() {
     let e = stderr(&o);
     assert!(!o.status.success() && e.contains("mine.yaml") && e.contains("doc_to_image"), "{e}");
 }
+
+/// Groups in lm-eval's layout: `groups`, `group_subtasks`, and the group's
+/// aggregate as lm-eval's `Group.aggregate` (here the unweighted mean over the
+/// subtasks, `weight_by_size: false`). Needs the TinyHelen folder.
+#[test]
+fn groups_in_lm_eval_layout() {
+    let tinyhelen = std::env::var_os("TINYHELEN_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| repo_root().join("../shared/data/tinyhelen"));
+    if !tinyhelen.is_dir() {
+        eprintln!("skipped: the TinyHelen folder {} is absent (set TINYHELEN_DIR)", tinyhelen.display());
+        return;
+    }
+    let out = temp_dir("groups");
+    let results_path = out.join("r.json");
+    let o = tinyeval(&[
+        "run", "--model", "public/models/llama-2k-1m-random", "--tasks", "leaner_glue,leaner_pretrain_ppl",
+        "--limit", "2", "--bootstrap_iters", "100", "--output_path", results_path.to_str().unwrap(),
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let r: Value = serde_json::from_slice(&std::fs::read(&results_path).unwrap()).unwrap();
+    let subtasks = r["group_subtasks"]["leaner_glue"].as_array().unwrap();
+    assert_eq!(subtasks.len(), 9);
+    assert_eq!(r["group_subtasks"]["leaner_pretrain_ppl"].as_array().unwrap().len(), 7);
+    for (group, metric) in [("leaner_glue", "acc,none"), ("leaner_pretrain_ppl", "bits_per_byte,none")] {
+        let g = &r["groups"][group];
+        assert_eq!(r["results"][group], *g);
+        let members = r["group_subtasks"][group].as_array().unwrap();
+        let values: Vec<f64> = members.iter().map(|t| r["results"][t.as_str().unwrap()][metric].as_f64().unwrap()).collect();
+        let mean = values.iter().sum::<f64>() / values.len() as f64;
+        assert!((g[metric].as_f64().unwrap() - mean).abs() < 1e-12, "{group}: {metric}");
+        let sizes: u64 = members.iter().map(|t| r["results"][t.as_str().unwrap()]["sample_len"].as_u64().unwrap()).sum();
+        assert_eq!(g["sample_len"], sizes);
+        // A pooled stderr when every member has one, else "N/A" (a 1-doc task has none).
+        let se_key = metric.replace(',', "_stderr,");
+        let all = members.iter().all(|t| r["results"][t.as_str().unwrap()][&se_key].is_number());
+        assert_eq!(g[&se_key].is_number(), all, "{group}: {}", g[&se_key]);
+    }
+    assert_eq!(r["versions"]["leaner_glue"], "1.0");
+    assert_eq!(r["higher_is_better"]["leaner_pretrain_ppl"]["bits_per_byte"], false);
+}

@@ -99,7 +99,7 @@ fn check_golden(file: &str) {
         limit: Some(golden["limit"].as_u64().unwrap() as usize),
         batch_size: 8,
         seed: 1234,
-        bootstrap_iters: 100_000,
+        bootstrap_iters: golden["bootstrap_iters"].as_u64().unwrap() as usize,
     };
     let result = pollster::block_on(evaluate_task(&model, &task, &docs, options)).unwrap();
     let samples = golden["samples"].as_array().unwrap();
