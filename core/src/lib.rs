@@ -11,6 +11,7 @@ pub mod judge;
 pub mod language_model;
 pub mod leaner_eval;
 pub mod model;
+pub mod probe;
 pub mod overlap;
 pub mod scoring;
 pub mod statistics;
