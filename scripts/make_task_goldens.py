@@ -15,6 +15,8 @@ generate_until task), with {tinyhelen} = $TINYHELEN_DIR, else
 
 Writes, under core/tests/fixtures/task_goldens/:
 
+  bootstrap.json  lm-eval's bootstrap_stderr (--bootstrap_iters) of mcc and
+                  f1, and sklearn's mcc and f1, on seeded (gold, pred) pairs.
   pyrandom.json   Python's random.Random(seed): getrandbits(32), random() and
                   sample(range(n), k) (several calls on one generator, as
                   lm-eval's few-shot sampler does), for the Rust port in
@@ -83,6 +85,30 @@ def pyrandom_fixture():
     return cases
 
 
+def bootstrap_fixture(iters):
+    """lm-eval's bootstrap_stderr of mcc and f1 on seeded (gold, pred) pairs,
+    with sklearn's values: the trained-model-free check of tinyeval's
+    bootstrap (a random model's CoLA/MRPC predictions are one class, where
+    mcc and f1 are 0 in every replicate)."""
+    from lm_eval.api.metrics import bootstrap_stderr, f1_score, matthews_corrcoef
+
+    cases = []
+    for seed, n, classes in [(7, 50, 2), (8, 120, 2), (9, 60, 3)]:
+        r = random.Random(seed)
+        items = []
+        for _ in range(n):
+            g = r.randrange(classes)
+            items.append((g, g if r.random() < 0.6 else r.randrange(classes)))
+        case = {"seed": seed, "items": items, "iters": iters,
+                "mcc": float(matthews_corrcoef(items)),
+                "mcc_stderr": float(bootstrap_stderr(matthews_corrcoef, items, iters))}
+        if classes == 2:
+            case["f1"] = float(f1_score(items))
+            case["f1_stderr"] = float(bootstrap_stderr(f1_score, items, iters))
+        cases.append(case)
+    return cases
+
+
 def text_fingerprint(text):
     return {"chars": len(text), "crc32": zlib.crc32(text.encode("utf-8"))}
 
@@ -110,10 +136,16 @@ def main():
     tmp = pathlib.Path(tempfile.mkdtemp(prefix="tinyeval-task-goldens-"))
     os.environ["HF_DATASETS_CACHE"] = str(tmp / "datasets-cache")
 
+    os.environ["DISABLE_MULTIPROC"] = "1"
+    (OUT / "bootstrap.json").write_text(json.dumps(bootstrap_fixture(args.bootstrap_iters), indent=1) + "\n")
+    del os.environ["DISABLE_MULTIPROC"]
+
     runs = RUNS
     if args.only:
         keep = set(args.only.split(","))
         runs = [r for r in RUNS if r[0] in keep]
+    if not runs:
+        return
     yaml_dir = tmp / "tasks"
     names = sorted({t for t, _, _ in runs})
     subprocess.run(
