@@ -28,9 +28,18 @@ export default defineConfig({
       ],
     },
   },
-  webServer: {
-    command: `node serve.mjs ${port} ../dist / /fixtures/=../core/tests/fixtures`,
-    url: `http://127.0.0.1:${port}/`,
-    reuseExistingServer: false,
-  },
+  webServer: [
+    {
+      // The tests' fixtures, and TinyHelen's files (for Leaner-GLUE) from ../shared, are mounted beside the site.
+      command: `node serve.mjs ${port} ../dist / /fixtures/=../core/tests/fixtures /tinyhelen/=../../shared/data/tinyhelen`,
+      url: `http://127.0.0.1:${port}/`,
+      reuseExistingServer: false,
+    },
+    {
+      // The same site published in a sub-folder, as on GitHub Pages.
+      command: `node serve.mjs ${port + 1} ../dist /tinyeval/`,
+      url: `http://127.0.0.1:${port + 1}/tinyeval/`,
+      reuseExistingServer: false,
+    },
+  ],
 });

@@ -1,24 +1,63 @@
 // Takes the README's screenshots of a running site, as a visitor sees it.
 // Usage: node screenshots.mjs [site URL] [output folder]
 import { chromium } from '@playwright/test';
+import fs from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 
 const site = process.argv[2] ?? 'http://127.0.0.1:8080/';
 const out = path.resolve(process.argv[3] ?? path.join(import.meta.dirname, '..', 'docs', 'screenshots'));
+const repo = path.join(import.meta.dirname, '..');
+
+// A labelled set for the contamination view: demo sentences, every third a "member".
+const setFile = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'tinyeval-shots-')), 'labelled.jsonl');
+const docs = fs.readFileSync(path.join(repo, 'public', 'tasks', 'demo', 'demo_sentiment_test.jsonl'), 'utf8').trim().split('\n').slice(0, 60);
+fs.writeFileSync(setFile, docs.map((l, i) => JSON.stringify({ input: JSON.parse(l).sentence, label: i % 3 === 0 ? 1 : 0 })).join('\n') + '\n');
 
 const browser = await chromium.launch({
   executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium',
   args: ['--enable-unsafe-webgpu', '--no-sandbox', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run', '--disable-quic'],
 });
-for (const [name, viewport] of [['tokens-webgpu', { width: 1280, height: 720 }], ['tokens-phone', { width: 390, height: 844 }]]) {
+
+async function finished(page, statusId) {
+  const status = page.getByTestId(statusId);
+  const before = Number(await status.getAttribute('data-finished-runs'));
+  return () => page.waitForFunction(([id, n]) => Number(document.querySelector(`[data-testid="${id}"]`).dataset.finishedRuns) > n, [statusId, before], { timeout: 300_000 });
+}
+
+for (const [suffix, viewport] of [['', { width: 1280, height: 720 }], ['-phone', { width: 390, height: 844 }]]) {
   const page = await browser.newPage({ viewport });
   await page.goto(site);
   await page.getByTestId('model-status').locator('[data-ready="true"]').waitFor({ timeout: 120_000 });
+  await page.screenshot({ path: path.join(out, `models${suffix}.png`), fullPage: true });
+
+  await page.getByTestId('tab-benchmarks').click();
+  await page.getByTestId('opt-limit').fill('60');
+  let done = await finished(page, 'bench-status');
+  await page.getByTestId('bench-run').click();
+  await done();
+  await page.getByTestId('results-table').scrollIntoViewIfNeeded();
+  await page.screenshot({ path: path.join(out, `benchmarks${suffix}.png`), fullPage: true });
+
+  await page.getByTestId('tab-contamination').click();
+  await page.getByTestId('source-labelled').check();
+  await page.getByTestId('labelled-upload').setInputFiles(setFile);
+  done = await finished(page, 'mia-status');
+  await page.getByTestId('mia-run').click();
+  await done();
+  await page.getByTestId('item-open').first().click();
+  await page.screenshot({ path: path.join(out, `contamination${suffix}.png`), fullPage: true });
+
   await page.getByTestId('text-input').fill('Once upon a time, a little girl found a red ball in the park.');
+  done = await finished(page, 'run-status');
   await page.getByTestId('score-button').click();
-  await page.getByText(/^Done/).waitFor({ timeout: 120_000 });
-  await page.screenshot({ path: path.join(out, `${name}.png`), fullPage: true });
-  console.log(`wrote ${path.join(out, `${name}.png`)}`);
+  await done();
+  await page.getByTestId('heatmap').last().scrollIntoViewIfNeeded();
+  await page.screenshot({ path: path.join(out, `passage${suffix}.png`), fullPage: true });
+
+  await page.getByTestId('tab-compare').click();
+  await page.screenshot({ path: path.join(out, `compare${suffix}.png`), fullPage: true });
+  console.log(`wrote the${suffix || ' desktop'} screenshots to ${out}`);
   await page.close();
 }
 await browser.close();

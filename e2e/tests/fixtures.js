@@ -8,10 +8,13 @@ import path from 'node:path';
 
 export const repoRoot = path.resolve(import.meta.dirname, '..', '..');
 export const demoModel = path.join(repoRoot, 'public', 'models', 'llama-2k-1m-random');
+/** TinyHelen's files (Leaner-GLUE), served to the page at /tinyhelen/ by the test server. */
+export const tinyhelenDir = path.resolve(repoRoot, '..', 'shared', 'data', 'tinyhelen');
 
 export const test = base.extend({
   watched: async ({ page, baseURL }, use) => {
-    const problems = { consoleErrors: [], pageErrors: [], foreignRequests: [] };
+    // `allowedOrigins`: origins of URLs the test typed into the page as a user would.
+    const problems = { consoleErrors: [], pageErrors: [], foreignRequests: [], allowedOrigins: [] };
     const origin = new URL(baseURL).origin;
     page.on('console', (msg) => {
       if (msg.type() === 'error') problems.consoleErrors.push(msg.text());
@@ -19,7 +22,9 @@ export const test = base.extend({
     page.on('pageerror', (err) => problems.pageErrors.push(String(err)));
     page.on('request', (req) => {
       const url = new URL(req.url());
-      if (url.protocol.startsWith('http') && url.origin !== origin) problems.foreignRequests.push(req.url());
+      if (url.protocol.startsWith('http') && url.origin !== origin && !problems.allowedOrigins.includes(url.origin)) {
+        problems.foreignRequests.push(req.url());
+      }
     });
     await use(problems);
     expect(problems.pageErrors, 'uncaught exceptions').toEqual([]);
@@ -36,8 +41,15 @@ export async function openReady(page, query, expectedBackend) {
   await expect(page.getByTestId('backend-label')).toHaveAttribute('data-backend', expectedBackend);
 }
 
-/** Types `text`, scores it, and returns the per-token rows shown on the page. */
+/** Opens the tab named `name` (models, benchmarks, contamination, compare). */
+export async function openTab(page, name) {
+  await page.getByTestId(`tab-${name}`).click();
+  await expect(page.getByTestId(`tab-${name}`)).toHaveAttribute('aria-selected', 'true');
+}
+
+/** Types `text` into Contamination's passage box, scores it, and returns the per-token rows shown on the page. */
 export async function scoreOnPage(page, text) {
+  if ((await page.getByTestId('tab-contamination').getAttribute('aria-selected')) !== 'true') await openTab(page, 'contamination');
   const status = page.getByTestId('run-status');
   const before = Number(await status.getAttribute('data-finished-runs'));
   await page.getByTestId('text-input').fill(text);
@@ -52,13 +64,25 @@ export async function scoreOnPage(page, text) {
   );
 }
 
+/** The native CLI (built by scripts/test.sh; TINYEVAL_BIN overrides). */
+export const cliBinary = process.env.TINYEVAL_BIN ?? path.join(repoRoot, 'target', 'release', 'tinyeval');
+
+/** Runs the CLI with `args`; returns its stdout. */
+export function runCli(args) {
+  return execFileSync(cliBinary, args, { encoding: 'utf8', cwd: repoRoot, stdio: ['ignore', 'pipe', 'pipe'] });
+}
+
+/** A fresh temporary folder. */
+export function tempDir() {
+  return fs.mkdtempSync(path.join(os.tmpdir(), 'tinyeval-e2e-'));
+}
+
 /** Runs `tinyeval logprobs` (the native CLI, CPU backend) on one text. */
 export function scoreWithCli(text) {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tinyeval-e2e-'));
+  const dir = tempDir();
   const input = path.join(dir, 'texts.jsonl');
   fs.writeFileSync(input, JSON.stringify({ text }) + '\n');
-  const bin = path.join(repoRoot, 'target', 'release', 'tinyeval');
-  const out = execFileSync(bin, ['logprobs', '--model', demoModel, '--input', input], { encoding: 'utf8' });
+  const out = runCli(['logprobs', '--model', demoModel, '--input', input]);
   return JSON.parse(out.trim().split('\n')[0]);
 }
 
@@ -79,4 +103,18 @@ export function maxAbsDiff(a, b) {
     worst = Math.max(worst, Math.abs(a[i] - b[i]));
   }
   return worst;
+}
+
+/** Waits for the run shown by `statusId` to finish (its data-finished-runs counter moves on) and returns its text. */
+export async function waitForRun(page, statusId, before, timeout = 170_000) {
+  const status = page.getByTestId(statusId);
+  await expect(status).toHaveAttribute('data-finished-runs', String(before + 1), { timeout });
+  return status.textContent();
+}
+
+/** Clicks `button` and returns the file the page offers for download: { name, bytes }. */
+export async function downloadFrom(page, button) {
+  const [download] = await Promise.all([page.waitForEvent('download'), page.getByTestId(button).click()]);
+  const file = await download.path();
+  return { name: download.suggestedFilename(), bytes: fs.readFileSync(file) };
 }

@@ -1,7 +1,7 @@
 // The first end-to-end slice: type a sentence, see each token's log-probability,
 // computed in the browser on WebGPU or on the CPU backend, equal to the CLI's
 // and to transformers' numbers.
-import { test, expect, openReady, scoreOnPage, scoreWithCli, transformersGolden, maxAbsDiff } from './fixtures.js';
+import { test, expect, openReady, openTab, scoreOnPage, scoreWithCli, transformersGolden, maxAbsDiff } from './fixtures.js';
 
 const golden = transformersGolden().texts.find((t) => t.text === 'The cat sat on the mat.');
 
@@ -40,6 +40,7 @@ test('WebGPU and CPU give the same numbers for the same text', async ({ browser 
 
 test('the page answers clicks while a long text is being scored, and cancel stops it', async ({ page, watched }, info) => {
   await openReady(page, '/?backend=cpu', 'cpu');
+  await openTab(page, 'contamination');
   const story = transformersGolden().texts.reduce((a, t) => (t.text.length > a.length ? t.text : a), '');
   await page.getByTestId('text-input').fill(Array(8).fill(story).join('\n\n'));
   await page.getByTestId('score-button').click();

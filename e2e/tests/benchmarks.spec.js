@@ -1,0 +1,199 @@
+// Benchmarks, as a new user runs them: the bundled demo tasks are ticked;
+// Run shows per-task progress and tokens/s; results come as a table with
+// standard errors and a bar chart, equal to the CLI's (`tinyeval run`); the
+// per-sample view lists each choice's log-likelihood and filters right and
+// wrong; results export as lm-eval JSON, CSV, SVG and PNG; cancel stops a run
+// within a second while the page keeps answering; an uploaded task runs, and a
+// broken data file names its line without losing the results on screen.
+import fs from 'node:fs';
+import path from 'node:path';
+import { test, expect, openReady, openTab, runCli, tempDir, demoModel, repoRoot, waitForRun, downloadFrom, tinyhelenDir } from './fixtures.js';
+
+/** `tinyeval run` on the demo model: { results, samples: {task: [sample]} }. */
+function cliRun(tasks, limit, shots) {
+  const out = tempDir();
+  runCli(['run', '--model', demoModel, '--tasks', tasks, '--limit', String(limit), '--num_fewshot', String(shots), '--output_path', out, '--log_samples']);
+  const files = fs.readdirSync(out, { recursive: true }).map((f) => path.join(out, f));
+  const results = JSON.parse(fs.readFileSync(files.find((f) => /results_.*\.json$/.test(f)), 'utf8'));
+  const samples = {};
+  for (const f of files.filter((f) => /samples_.*\.jsonl$/.test(f))) {
+    const task = path.basename(f).match(/^samples_(.+)_[^_]+\.jsonl$/)[1];
+    samples[task] = fs.readFileSync(f, 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+  }
+  return { results, samples };
+}
+
+async function pageResults(page) {
+  return page.getByTestId('result-row').evaluateAll((rows) =>
+    rows.map((r) => ({ task: r.dataset.task, metric: r.dataset.metric, value: Number(r.dataset.value), stderr: r.dataset.stderr === '' ? null : Number(r.dataset.stderr) })),
+  );
+}
+
+async function runBenchmark(page, { limit = '40', shots = '0', batch = '8' } = {}) {
+  await openTab(page, 'benchmarks');
+  await page.getByTestId('opt-limit').fill(limit);
+  await page.getByTestId('opt-fewshot').fill(shots);
+  await page.getByTestId('opt-batch').fill(batch);
+  const before = Number(await page.getByTestId('bench-status').getAttribute('data-finished-runs'));
+  await page.getByTestId('bench-run').click();
+  const text = await waitForRun(page, 'bench-status', before);
+  expect(text).toMatch(/^Done/);
+}
+
+// Chromium's WebGPU here is SwiftShader (a CPU emulating a GPU): fewer docs there.
+for (const [name, query, backend, limit] of [
+  ['WebGPU', '/', 'webgpu', 12],
+  ['CPU', '/?backend=cpu', 'cpu', 40],
+]) {
+  test(`runs the demo tasks on ${name}; acc and stderr equal the CLI's, per-choice log-likelihoods within 1e-4`, async ({ page, watched }, info) => {
+    await openReady(page, query, backend);
+    await openTab(page, 'benchmarks');
+    await expect(page.getByTestId('task-demo_sentiment')).toBeChecked();
+    await expect(page.getByTestId('task-demo_yesno')).toBeChecked();
+    await runBenchmark(page, { limit: String(limit), shots: '2' });
+    await expect(page.getByTestId('chart-benchmark').locator('svg')).toBeVisible();
+    await page.screenshot({ path: info.outputPath(`benchmarks-${backend}.png`), fullPage: true });
+
+    const cli = cliRun('demo_sentiment,demo_yesno', limit, 2);
+    const rows = await pageResults(page);
+    expect(rows.length).toBeGreaterThanOrEqual(4);
+    for (const r of rows) {
+      const want = cli.results.results[r.task];
+      expect(r.value, `${r.task} ${r.metric}`).toBe(want[`${r.metric},none`]);
+      expect(r.stderr, `${r.task} ${r.metric} stderr`).toBeCloseTo(want[`${r.metric}_stderr,none`], 12);
+    }
+    // Per-sample log-likelihoods of the first task shown.
+    const shown = await page.getByTestId('sample-row').evaluateAll((rs) => rs.map((r) => ({ doc: Number(r.dataset.docId), lls: JSON.parse(r.dataset.lls) })));
+    const task = await page.getByTestId('samples-task').inputValue();
+    const cliSamples = new Map(cli.samples[task].map((s) => [s.doc_id, s.resps.map((r) => r[0][0])]));
+    let worst = 0;
+    for (const s of shown) cliSamples.get(s.doc).forEach((ll, i) => (worst = Math.max(worst, Math.abs(ll - s.lls[i]))));
+    console.log(`${name}: ${shown.length} samples of ${task}, max |page - CLI| log-likelihood = ${worst.toExponential(2)}`);
+    expect(shown.length).toBe(limit);
+    expect(worst).toBeLessThanOrEqual(1e-4);
+  });
+}
+
+test('per-sample filters, and exports: lm-eval JSON, CSV, SVG and PNG', async ({ page, watched }) => {
+  await openReady(page, '/?backend=cpu', 'cpu');
+  await runBenchmark(page, { limit: '30' });
+  const rows = await pageResults(page);
+  const acc = rows.find((r) => r.task === 'demo_sentiment' && r.metric === 'acc').value;
+
+  await page.getByTestId('samples-task').selectOption('demo_sentiment');
+  await expect(page.getByTestId('sample-row')).toHaveCount(30);
+  await page.getByTestId('samples-filter').selectOption('wrong');
+  await expect(page.getByTestId('sample-row')).toHaveCount(Math.round(30 * (1 - acc)));
+  for (const c of await page.getByTestId('sample-row').evaluateAll((rs) => rs.map((r) => r.dataset.correct))) expect(c).toBe('false');
+  await page.getByTestId('samples-filter').selectOption('correct');
+  await expect(page.getByTestId('sample-row')).toHaveCount(Math.round(30 * acc));
+  await page.getByTestId('samples-filter').selectOption('all');
+  await page.getByTestId('samples-search').fill('not');
+  const withNot = await page.getByTestId('sample-row').count();
+  expect(withNot).toBeGreaterThan(0);
+  expect(withNot).toBeLessThan(30);
+
+  const json = JSON.parse((await downloadFrom(page, 'export-json')).bytes.toString('utf8'));
+  expect(json.results.demo_sentiment['acc,none']).toBe(acc);
+  expect(json['n-samples'].demo_sentiment.effective).toBe(30);
+  expect(json.configs.demo_yesno.task).toBe('demo_yesno');
+  expect(json.config.limit).toBe(30);
+
+  const csv = (await downloadFrom(page, 'export-csv')).bytes.toString('utf8').trim().split('\n');
+  expect(csv[0]).toBe('task,metric,value,stderr,n');
+  expect(csv).toContain(`demo_sentiment,acc,${acc},${rows.find((r) => r.task === 'demo_sentiment' && r.metric === 'acc').stderr},30`);
+
+  const svg = await downloadFrom(page, 'save-svg-benchmark');
+  expect(svg.name).toBe('benchmark.svg');
+  expect(svg.bytes.toString('utf8')).toMatch(/^<svg xmlns="http:\/\/www.w3.org\/2000\/svg"/);
+  expect(svg.bytes.toString('utf8')).toContain('demo_sentiment acc');
+  const png = await downloadFrom(page, 'save-png-benchmark');
+  expect(png.name).toBe('benchmark.png');
+  expect([...png.bytes.subarray(0, 4)]).toEqual([0x89, 0x50, 0x4e, 0x47]);
+  expect(png.bytes.length).toBeGreaterThan(5000);
+});
+
+test('the page answers clicks during a run, and cancel stops it within a second', async ({ page, watched }, info) => {
+  await openReady(page, '/?backend=cpu', 'cpu');
+  await openTab(page, 'benchmarks');
+  await page.getByTestId('opt-limit').fill('');
+  await page.getByTestId('opt-fewshot').fill('2');
+  // Two requests a step: the page gets its event loop back every ~0.1-0.2 s on this CPU backend.
+  await page.getByTestId('opt-batch').fill('2');
+  await page.getByTestId('bench-run').click();
+  const status = page.getByTestId('bench-status');
+  await expect(status).toHaveText(/requests · \d+ tokens\/s/);
+  await expect(page.getByTestId('bench-progress')).toBeVisible();
+  // Clicks are answered while the model runs.
+  let t = Date.now();
+  await page.getByTestId('tab-models').click();
+  await expect(page.getByTestId('tab-models')).toHaveAttribute('aria-selected', 'true', { timeout: 1000 });
+  console.log(`tab switch during a run: ${Date.now() - t} ms`);
+  await openTab(page, 'benchmarks');
+  await expect(status).toHaveText(/about .* left/);
+  await page.screenshot({ path: info.outputPath('benchmark-running.png') });
+  // The click lands while a batch runs (no waiting for the page to be idle, as a user's click does not).
+  t = Date.now();
+  await page.getByTestId('bench-cancel').click({ force: true, timeout: 1000 });
+  await expect(status).toHaveText('Cancelled', { timeout: 1000 });
+  console.log(`cancel took ${Date.now() - t} ms`);
+  // Usable afterwards.
+  await runBenchmark(page, { limit: '5', shots: '0' });
+});
+
+test('runs an uploaded task; a broken data file names the file and line and keeps the results', async ({ page, watched }, info) => {
+  const dir = tempDir();
+  const docs = fs.readFileSync(path.join(repoRoot, 'public', 'tasks', 'demo', 'demo_yesno_test.jsonl'), 'utf8').trim().split('\n').slice(0, 12);
+  fs.writeFileSync(path.join(dir, 'mine.jsonl'), docs.join('\n') + '\n');
+  fs.writeFileSync(
+    path.join(dir, 'my_yesno.yaml'),
+    [
+      'task: my_yesno',
+      'dataset_path: json',
+      'dataset_kwargs:',
+      '  data_files:',
+      '    test: mine.jsonl',
+      'test_split: test',
+      'output_type: multiple_choice',
+      'doc_to_text: "{{sentence1}}\\nQuestion: {{sentence2}}\\nAnswer:"',
+      'doc_to_target: label',
+      'doc_to_choice: ["no", "yes"]',
+      '',
+    ].join('\n'),
+  );
+  await openReady(page, '/?backend=cpu', 'cpu');
+  await openTab(page, 'benchmarks');
+  await page.getByTestId('task-upload').setInputFiles([path.join(dir, 'my_yesno.yaml'), path.join(dir, 'mine.jsonl')]);
+  await expect(page.getByTestId('uploaded-task')).toContainText('my_yesno');
+  await page.getByTestId('task-demo_sentiment').uncheck();
+  await page.getByTestId('task-demo_yesno').uncheck();
+  await expect(page.getByTestId('task-my_yesno')).toBeChecked();
+  await runBenchmark(page, { limit: '' });
+  await expect(page.getByTestId('result-row').first()).toHaveAttribute('data-task', 'my_yesno');
+
+  const broken = docs.slice(0, 3);
+  broken[1] = '{"sentence1": "cut off';
+  fs.writeFileSync(path.join(dir, 'mine.jsonl'), broken.join('\n') + '\n');
+  await page.getByTestId('task-upload').setInputFiles([path.join(dir, 'my_yesno.yaml'), path.join(dir, 'mine.jsonl')]);
+  await expect(page.getByTestId('upload-error')).toContainText('mine.jsonl');
+  await expect(page.getByTestId('upload-error')).toContainText('line 2');
+  await expect(page.getByTestId('result-row').first()).toHaveAttribute('data-task', 'my_yesno');
+  // Not UTF-8.
+  fs.writeFileSync(path.join(dir, 'my_yesno.yaml'), Buffer.from([0x74, 0x61, 0xff, 0xfe, 0x0a]));
+  await page.getByTestId('task-upload').setInputFiles([path.join(dir, 'my_yesno.yaml'), path.join(dir, 'mine.jsonl')]);
+  await expect(page.getByTestId('upload-error')).toContainText('my_yesno.yaml: not UTF-8');
+  await page.screenshot({ path: info.outputPath('upload-error.png'), fullPage: true });
+});
+
+test('runs a Leaner-GLUE task from a TinyHelen URL base', async ({ page, watched, baseURL }) => {
+  test.skip(!fs.existsSync(tinyhelenDir), `no TinyHelen data at ${tinyhelenDir}`);
+  await openReady(page, '/?backend=cpu', 'cpu');
+  await openTab(page, 'benchmarks');
+  await page.getByTestId('task-demo_sentiment').uncheck();
+  await page.getByTestId('task-demo_yesno').uncheck();
+  await page.getByTestId('task-leaner_glue_rte').check();
+  await page.getByTestId('tinyhelen-base').fill(`${baseURL}tinyhelen`);
+  await runBenchmark(page, { limit: '10' });
+  const cli = cliRun('leaner_glue_rte', 10, 0);
+  for (const r of await pageResults(page)) expect(r.value).toBe(cli.results.results.leaner_glue_rte[`${r.metric},none`]);
+});
