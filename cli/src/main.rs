@@ -9,6 +9,8 @@ use tinyeval_core::{Device, GenerationConfig, LanguageModel, generate};
 
 mod bench;
 mod detect;
+mod contamination;
+mod probe;
 mod leaner_eval;
 mod run;
 
@@ -78,6 +80,12 @@ enum Command {
     ExportLmEval(run::ExportArgs),
     /// Pretraining-data detection (loss, zlib, lowercase, Min-K%, Min-K%++, reference model) on a WikiMIA-style JSONL file.
     Detect(detect::DetectArgs),
+    /// 13-gram overlap (lm-eval's decontamination normalisation) between a task's items and a corpus.
+    Overlap(contamination::OverlapArgs),
+    /// Benchmark contamination report: detection scores of a multiple-choice task's items, most suspicious first; AUROC with a membership manifest.
+    Contamination(contamination::ContaminationArgs),
+    /// leaner_glue_probe: a linear probe (logistic / ridge regression) on frozen mean-pooled hidden states, with GLUE's metrics.
+    Probe(probe::ProbeArgs),
     /// Leaner-Eval: answers to TinyHelen's instruction questions, judge-free metrics, and an optional LLM judge (OpenAI-compatible endpoint).
     LeanerEval(leaner_eval::LeanerEvalArgs),
 }
@@ -166,6 +174,9 @@ fn main() -> Result<()> {
         }
         Command::Bench(args) => bench::run(args)?,
         Command::Detect(args) => detect::run(args)?,
+        Command::Overlap(args) => contamination::overlap(args)?,
+        Command::Contamination(args) => contamination::run(args)?,
+        Command::Probe(args) => probe::run(args)?,
         Command::LeanerEval(args) => leaner_eval::run(args)?,
         Command::Run(args) => run::run(args)?,
         Command::ExportLmEval(args) => run::export(args)?,

@@ -84,7 +84,7 @@ fn data_roots() -> Vec<(&'static str, String)> {
     ]
 }
 
-fn registry(include_path: Option<&Path>) -> Result<TaskRegistry> {
+pub(crate) fn registry(include_path: Option<&Path>) -> Result<TaskRegistry> {
     let mut r = TaskRegistry::builtin()?;
     if let Some(dir) = include_path {
         r.include_path(dir)?;
@@ -94,7 +94,7 @@ fn registry(include_path: Option<&Path>) -> Result<TaskRegistry> {
 
 /// The selected tasks with their data roots resolved and relative data paths
 /// made absolute (from the current folder, as lm-eval's loaders take them).
-fn select(registry: &TaskRegistry, tasks: &str) -> Result<TaskSelection> {
+pub(crate) fn select(registry: &TaskRegistry, tasks: &str) -> Result<TaskSelection> {
     let names: Vec<&str> = tasks.split(',').map(str::trim).filter(|s| !s.is_empty()).collect();
     if names.is_empty() {
         bail!("--tasks names no task");

@@ -3,6 +3,7 @@
 
 pub mod benchmark;
 pub mod config;
+pub mod contamination;
 pub mod detection;
 pub mod error;
 pub mod generation;
