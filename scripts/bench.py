@@ -22,7 +22,12 @@ backend on one thread each (``RAYON_NUM_THREADS=1``): on a machine that other
 work keeps busy, PyTorch's OpenMP threads slow down badly when a core is taken,
 so the one-thread rows are the steadier per-core comparison.
 
-Models: the demo model (public/models/llama-2k-1m-random) and, when a GGUF of
+``--browser`` adds the page's ``?bench`` mode (app/src/bench_page.rs) in
+headless Chromium through ``e2e/bench.mjs``, on WebGPU (here Chromium's
+SwiftShader software adapter) and on the CPU backend (wasm, one thread; its
+ratio is to PyTorch on one thread); build the site first (scripts/build-site.sh).
+
+Models: the demo model (public/models/tinyhelen-1m) and, when a GGUF of
 SmolLM2-135M is given (``--smollm2-gguf`` or ``$TINYEVAL_BENCH_SMOLLM2_GGUF``),
 SmolLM2-135M: transformers loads the GGUF (dequantized to float32) once and
 saves it with ``save_pretrained`` under ``--cache-dir`` (outside the
@@ -174,6 +179,32 @@ def bench_cli(cli: Path, model: Path, backend: str, batch: int, seq: int, warmup
     return json.loads(proc.stdout)
 
 
+def bench_browser(model: Path, batch: int, seq: int, warmup: int, repeats: int, seed: int,
+                  backends: str) -> list[dict]:
+    """e2e/bench.mjs: the built site's `?bench` page in headless Chromium, one
+    result per backend (webgpu, cpu). A model outside the site is mounted."""
+    try:
+        url = model.resolve().relative_to((ROOT / "public").resolve()).as_posix() + "/"
+        mount = []
+    except ValueError:
+        url, mount = "bench-model/", ["--mount", f"/bench-model/={model}"]
+    cmd = ["node", str(ROOT / "e2e/bench.mjs"), "--model", url, *mount, "--backends", backends,
+           "--batch_size", str(batch), "--seq_len", str(seq), "--warmup", str(warmup),
+           "--repeats", str(repeats), "--seed", str(seed)]
+    proc = subprocess.run(cmd, capture_output=True, text=True, cwd=ROOT / "e2e")
+    if proc.returncode != 0:
+        print(f"[{' '.join(cmd)} failed: {proc.stderr.strip().splitlines()[-3:]}]", file=sys.stderr)
+        return []
+    out = []
+    for line in proc.stdout.splitlines():
+        r = json.loads(line)
+        if "error" in r:
+            print(f"[browser {r['backend']}: {r['error']}]", file=sys.stderr)
+        else:
+            out.append(r)
+    return out
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--cli", type=Path, default=ROOT / "target/release/tinyeval")
@@ -186,6 +217,9 @@ def main() -> None:
     ap.add_argument("--wgpu-repeats", type=int, default=1, help="timed runs on wgpu")
     ap.add_argument("--single-thread", action="store_true",
                     help="also compare PyTorch and tinyeval's cpu backend on one thread each (robust on a busy machine)")
+    ap.add_argument("--browser", action="store_true",
+                    help="also run the built site (dist/, scripts/build-site.sh) in headless Chromium, on WebGPU and on "
+                         "the CPU backend (one thread), compared with PyTorch on all cores and on one thread")
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--json", type=Path, help="also write every result here")
     args = ap.parse_args()
@@ -214,7 +248,7 @@ def main() -> None:
     print(f"B={args.batch_size} sequences x T={args.seq_len} tokens; median of {args.repeats} runs after a warm-up "
           f"(wgpu: {args.wgpu_repeats}; SmolLM2 on wgpu: no warm-up)\n")
 
-    models = [("llama-2k-1m-random", ROOT / "public/models/llama-2k-1m-random")]
+    models = [("tinyhelen-1m", ROOT / "public/models/tinyhelen-1m")]
     if args.smollm2_gguf:
         models.append(("SmolLM2-135M", smollm2_folder(args.smollm2_gguf, args.cache_dir)))
     else:
@@ -247,12 +281,24 @@ def main() -> None:
                 label = f"tinyeval {backend} (burn {'flex' if backend == 'cpu' else backend}), {r['threads'] if r else '?'} threads"
             if r is not None:
                 add(name, label, r, ref)
-        if args.single_thread and cores > 1:
+        ref1 = None
+        if (args.single_thread or args.browser) and cores > 1:
             ref1 = bench_torch(folder, args.batch_size, args.seq_len, args.repeats, args.seed, 1)
             add(name, f"PyTorch {torch.__version__.split('+')[0]}, 1 thread", ref1, ref1)
+        if args.single_thread and cores > 1:
             r = bench_cli(args.cli, folder, "cpu", args.batch_size, args.seq_len, 1, args.repeats, args.seed, threads=1)
             if r is not None:
                 add(name, "tinyeval cpu (burn flex), 1 thread", r, ref1)
+        if args.browser:
+            # A 100M+ model takes minutes per batch in the browser: one cold run only.
+            warmup, repeats = (1, args.repeats) if i == 0 else (0, 1)
+            for r in bench_browser(folder, args.batch_size, args.seq_len, warmup, repeats, args.seed, "webgpu,cpu"):
+                cold = "" if warmup else ", cold"
+                if r["backend"] == "cpu":
+                    # wasm runs on one thread: compare with PyTorch on one thread.
+                    add(name, f"browser CPU (wasm, burn flex, 1 thread{cold})", r, ref1 or ref)
+                else:
+                    add(name, f"browser WebGPU ({r['adapter'].removeprefix('WebGPU · ')}{cold})", r, ref)
 
     print(f"load average after: {os.getloadavg()[0]:.2f}\n")
     print("| model | path | tokens/s | ratio to PyTorch (same threads) |")
