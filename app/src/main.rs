@@ -2,6 +2,7 @@
 //! Views are in `components`; what they compute is in the other modules.
 
 mod backend;
+mod bench_page;
 mod components;
 mod contamination;
 mod export;
@@ -13,5 +14,9 @@ mod task_loading;
 
 fn main() {
     console_error_panic_hook::set_once();
-    leptos::mount::mount_to_body(components::App);
+    match bench_page::requested() {
+        // `?bench`: the page runs the scoring benchmark instead of the dashboard.
+        Some(params) => leptos::mount::mount_to_body(move || bench_page::BenchPage(bench_page::BenchPageProps { params })),
+        None => leptos::mount::mount_to_body(components::App),
+    }
 }
