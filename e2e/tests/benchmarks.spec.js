@@ -7,12 +7,12 @@
 // broken data file names its line without losing the results on screen.
 import fs from 'node:fs';
 import path from 'node:path';
-import { test, expect, openReady, openTab, runCli, tempDir, demoModel, repoRoot, waitForRun, downloadFrom, tinyhelenDir } from './fixtures.js';
+import { test, expect, openReady, openTab, runCli, tempDir, defaultModel, repoRoot, waitForRun, downloadFrom, tinyhelenDir } from './fixtures.js';
 
 /** `tinyeval run` on the demo model: { results, samples: {task: [sample]} }. */
 function cliRun(tasks, limit, shots) {
   const out = tempDir();
-  runCli(['run', '--model', demoModel, '--tasks', tasks, '--limit', String(limit), '--num_fewshot', String(shots), '--output_path', out, '--log_samples']);
+  runCli(['run', '--model', defaultModel, '--tasks', tasks, '--limit', String(limit), '--num_fewshot', String(shots), '--output_path', out, '--log_samples']);
   const files = fs.readdirSync(out, { recursive: true }).map((f) => path.join(out, f));
   const results = JSON.parse(fs.readFileSync(files.find((f) => /results_.*\.json$/.test(f)), 'utf8'));
   const samples = {};

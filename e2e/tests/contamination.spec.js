@@ -5,7 +5,7 @@
 // lowest k%; a pasted passage checked on its own.
 import fs from 'node:fs';
 import path from 'node:path';
-import { test, expect, openReady, openTab, runCli, tempDir, demoModel, repoRoot, waitForRun, downloadFrom } from './fixtures.js';
+import { test, expect, openReady, openTab, runCli, tempDir, defaultModel, repoRoot, waitForRun, downloadFrom } from './fixtures.js';
 
 const demoDocs = (task) =>
   fs.readFileSync(path.join(repoRoot, 'public', 'tasks', 'demo', `${task}_test.jsonl`), 'utf8').trim().split('\n').map((l) => JSON.parse(l));
@@ -49,7 +49,7 @@ for (const [name, query, backend] of [
     const rows = await detectionRows(page);
     expect(rows.map((r) => r.method)).toEqual(['loss', 'zlib', 'lowercase', 'mink', 'minkpp']);
     const out = path.join(set.dir, 'out');
-    runCli(['detect', '--model', demoModel, '--data', set.file, '--methods', 'loss,zlib,lowercase,mink,minkpp', '--k', '0.3', '--output_path', out]);
+    runCli(['detect', '--model', defaultModel, '--data', set.file, '--methods', 'loss,zlib,lowercase,mink,minkpp', '--k', '0.3', '--output_path', out]);
     const summary = JSON.parse(fs.readFileSync(path.join(out, 'summary.json'), 'utf8'));
     const cliMetrics = (m) => summary.methods?.[m] ?? summary[m] ?? summary.metrics?.[m];
     // One swap of two near-equal scores moves AUROC by 1/(members × non-members) at most.

@@ -8,6 +8,14 @@ import path from 'node:path';
 
 export const repoRoot = path.resolve(import.meta.dirname, '..', '..');
 export const demoModel = path.join(repoRoot, 'public', 'models', 'llama-2k-1m-random');
+/** The page loads this model ahead of the transformers goldens' llama-2k-1m-random. */
+export const demoModelQuery = 'model=models/llama-2k-1m-random/';
+const bundled = JSON.parse(fs.readFileSync(path.join(repoRoot, 'public', 'models', 'index.json'), 'utf8')).models;
+/** The model the page opens with: tinyhelen-1m when bundled, else the first listed (as the app picks it). */
+export const defaultModelName = (bundled.find((m) => m.name === 'tinyhelen-1m') ?? bundled[0]).name;
+export const defaultModel = path.join(repoRoot, 'public', 'models', defaultModelName);
+/** The first model of the bundled list (what the reference slot's Load picks). */
+export const firstBundledName = bundled[0].name;
 /** TinyHelen's files (Leaner-GLUE), served to the page at /tinyhelen/ by the test server. */
 export const tinyhelenDir = path.resolve(repoRoot, '..', 'shared', 'data', 'tinyhelen');
 

@@ -12,7 +12,13 @@ const cases = [
   ...fs
     .readdirSync(path.join(fixtures, 'goldens'))
     .filter((f) => f.endsWith('.json') && !f.startsWith('tokenizer_') && f !== 'llama-2k-1m-random.json')
-    .map((f) => ({ name: f.replace('.json', ''), golden: path.join(fixtures, 'goldens', f), url: `fixtures/models/${f.replace('.json', '')}/` })),
+    .map((f) => f.replace('.json', ''))
+    // Models bundled with the site (public/models) are served at models/, the reference models at fixtures/models/.
+    .map((name) => ({
+      name,
+      golden: path.join(fixtures, 'goldens', `${name}.json`),
+      url: fs.existsSync(path.join(repoRoot, 'public', 'models', name)) ? `models/${name}/` : `fixtures/models/${name}/`,
+    })),
   ...fs
     .readdirSync(path.join(fixtures, 'gguf'))
     .filter((f) => f.endsWith('.json'))

@@ -6,7 +6,7 @@
 import fs from 'node:fs';
 import http from 'node:http';
 import path from 'node:path';
-import { test, expect, demoModel, openTab } from './fixtures.js';
+import { test, expect, demoModel, openTab, defaultModelName, firstBundledName } from './fixtures.js';
 
 const demoFiles = ['config.json', 'tokenizer.json', 'tokenizer_config.json', 'model.safetensors'];
 
@@ -34,14 +34,14 @@ async function startModelServer() {
 test('opens with the bundled model, loads a reference model beside it, and moves between tabs with the keyboard', async ({ page, watched }, info) => {
   await page.goto('/?backend=cpu');
   const target = page.getByTestId('model-status');
-  await expect(target.locator('[data-ready="true"]')).toContainText('llama-2k-1m-random');
+  await expect(target.locator('[data-ready="true"]')).toContainText(defaultModelName);
   await expect(target).toContainText('vocabulary 2000');
   await expect(target).toContainText('context');
   await expect(target).toContainText('MB in memory');
   await expect(page.getByTestId('backend-label')).toHaveText('CPU · burn flex');
   await expect(page.getByTestId('reference-model-status')).toHaveText('none loaded');
   await page.getByTestId('reference-load-builtin').click();
-  await expect(page.getByTestId('reference-model-status').locator('[data-ready="true"]')).toContainText('llama-2k-1m-random');
+  await expect(page.getByTestId('reference-model-status').locator('[data-ready="true"]')).toContainText(firstBundledName);
   await page.screenshot({ path: info.outputPath('models.png'), fullPage: true });
 
   // Keyboard: focus the selected tab, then arrows move along the tabs.

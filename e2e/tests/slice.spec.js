@@ -1,13 +1,14 @@
 // The first end-to-end slice: type a sentence, see each token's log-probability,
 // computed in the browser on WebGPU or on the CPU backend, equal to the CLI's
 // and to transformers' numbers.
-import { test, expect, openReady, openTab, scoreOnPage, scoreWithCli, transformersGolden, maxAbsDiff } from './fixtures.js';
+import { test, expect, openReady, openTab, scoreOnPage, scoreWithCli, transformersGolden, maxAbsDiff, demoModelQuery } from './fixtures.js';
 
 const golden = transformersGolden().texts.find((t) => t.text === 'The cat sat on the mat.');
 
+// The transformers goldens are of llama-2k-1m-random, loaded by its URL.
 for (const [name, query, backend] of [
-  ['WebGPU', '/', 'webgpu'],
-  ['CPU', '/?backend=cpu', 'cpu'],
+  ['WebGPU', `/?${demoModelQuery}`, 'webgpu'],
+  ['CPU', `/?backend=cpu&${demoModelQuery}`, 'cpu'],
 ]) {
   test(`scores a sentence on ${name}, equal to the CLI and to transformers`, async ({ page, watched }, info) => {
     await openReady(page, query, backend);
@@ -29,7 +30,7 @@ for (const [name, query, backend] of [
 test('WebGPU and CPU give the same numbers for the same text', async ({ browser }) => {
   const text = 'Tom has a red ball. He likes to play with it every day!';
   const results = {};
-  for (const [query, backend] of [['/', 'webgpu'], ['/?backend=cpu', 'cpu']]) {
+  for (const [query, backend] of [[`/?${demoModelQuery}`, 'webgpu'], [`/?backend=cpu&${demoModelQuery}`, 'cpu']]) {
     const page = await browser.newPage();
     await openReady(page, query, backend);
     results[backend] = (await scoreOnPage(page, text)).map((r) => r.logprob);
