@@ -1,6 +1,13 @@
 //! `tinyeval run` (lm-eval-harness's `lm_eval run`, same flag names and output
 //! files) and `tinyeval export-lm-eval` (our task configs as lm-eval YAML).
+//!
+//! `run` also takes the suites that are not task YAML: `leaner_eval` (runs
+//! `tinyeval leaner-eval`) and `leaner_glue_probe[_TASK]` (runs `tinyeval
+//! probe`), with --model, --limit, --seed, --batch_size (probe), --backend and
+//! --output_path passed on; they write into `<output_path>/<model>/leaner_eval/`
+//! and `.../leaner_glue_probe/`, beside the YAML tasks' results.
 
+use std::ffi::OsString;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
@@ -14,7 +21,7 @@ use tinyeval_core::tasks::evaluator::{DEFAULT_BOOTSTRAP_ITERS, check_docs};
 use tinyeval_core::tasks::results::{results_json, sample_line};
 use tinyeval_core::tasks::{EvalOptions, TaskRegistry, TaskSelection, evaluate_task_stepwise, export_lm_eval};
 
-use crate::Backend;
+use crate::{Backend, leaner_eval, probe};
 
 #[derive(Args)]
 pub struct RunArgs {
@@ -151,13 +158,92 @@ fn bar(len: usize, task: &str) -> ProgressBar {
     pb
 }
 
+/// The folder results go to: `--output_path`'s parent when it names a .json
+/// file, else `<output_path>/<sanitized model name>` (as lm-eval).
+fn output_dir(out: &Path, model_name: &str) -> PathBuf {
+    if out.extension().is_some_and(|e| e == "json") {
+        out.parent().map(Path::to_path_buf).unwrap_or_default()
+    } else {
+        out.join(sanitize_model_name(model_name))
+    }
+}
+
+fn backend_name(backend: Backend) -> &'static str {
+    match backend {
+        Backend::Cpu => "cpu",
+        Backend::Wgpu => "wgpu",
+        #[cfg(feature = "ndarray")]
+        Backend::Ndarray => "ndarray",
+    }
+}
+
+/// Another subcommand's arguments, parsed by clap from `argv` so that its
+/// defaults stay where that subcommand declares them.
+fn sub_args<T: clap::Args + clap::FromArgMatches>(command: &'static str, argv: Vec<OsString>) -> Result<T> {
+    let matches = T::augment_args(clap::Command::new(command))
+        .try_get_matches_from(std::iter::once(OsString::from(command)).chain(argv))?;
+    Ok(T::from_arg_matches(&matches)?)
+}
+
 pub fn run(args: RunArgs) -> Result<()> {
     if args.log_samples && args.output_path.is_none() {
         bail!("--log_samples needs --output_path");
     }
     let seed = parse_seed(&args.seed)?;
+    // Split off the suites that are not task YAML.
+    let (mut want_leaner_eval, mut probe_all, mut probe_tasks, mut yaml_tasks) = (false, false, Vec::new(), Vec::new());
+    for name in args.tasks.split(',').map(str::trim).filter(|s| !s.is_empty()) {
+        match name {
+            "leaner_eval" => want_leaner_eval = true,
+            "leaner_glue_probe" => probe_all = true,
+            _ => match name.strip_prefix("leaner_glue_probe_") {
+                Some(task) => probe_tasks.push(task),
+                None => yaml_tasks.push(name),
+            },
+        }
+    }
+    let suites = want_leaner_eval || probe_all || !probe_tasks.is_empty();
+    if !suites {
+        return run_tasks(&args, &yaml_tasks.join(","), seed);
+    }
+    let Some(out) = &args.output_path else {
+        bail!("leaner_eval and leaner_glue_probe write their results to files: give --output_path");
+    };
+    let dir = output_dir(out, &args.model.display().to_string());
+    let seed = u64::try_from(seed).map_err(|_| anyhow::anyhow!("--seed {seed}: leaner_eval and leaner_glue_probe take a non-negative seed"))?;
+    let limit = match args.limit {
+        None => None,
+        Some(l) if l >= 1.0 && l.is_finite() => Some(l as usize),
+        Some(l) => bail!("--limit {l}: leaner_eval and leaner_glue_probe take a whole number of items (1 or more)"),
+    };
+    let mut common: Vec<OsString> = vec!["--model".into(), args.model.clone().into(), "--seed".into(), seed.to_string().into()];
+    common.extend(["--backend".into(), backend_name(args.backend).into()]);
+    if let Some(n) = limit {
+        common.extend(["--limit".into(), n.to_string().into()]);
+    }
+    let with = |extra: Vec<OsString>| common.iter().cloned().chain(extra).collect::<Vec<_>>();
+    if !yaml_tasks.is_empty() {
+        run_tasks(&args, &yaml_tasks.join(","), seed as i64)?;
+    }
+    if want_leaner_eval {
+        let out = dir.join("leaner_eval");
+        leaner_eval::run(sub_args("tinyeval leaner-eval", with(vec!["--output_path".into(), out.into()]))?)?;
+    }
+    if probe_all || !probe_tasks.is_empty() {
+        let mut extra: Vec<OsString> =
+            vec!["--output_path".into(), dir.join("leaner_glue_probe").into(), "--batch_size".into(), args.batch_size.to_string().into()];
+        if !probe_all {
+            extra.extend(["--tasks".into(), probe_tasks.join(",").into()]);
+        }
+        probe::run(sub_args("tinyeval probe", with(extra))?)?;
+    }
+    Ok(())
+}
+
+/// The task-YAML part of `run`: evaluates `tasks` and writes lm-eval's files.
+fn run_tasks(args: &RunArgs, tasks: &str, seed: i64) -> Result<()> {
     let registry = registry(args.include_path.as_deref())?;
-    let selection = select(&registry, &args.tasks)?;
+    let selection = select(&registry, tasks)?;
     // Read and check every task's data before loading the model.
     let mut loaded = Vec::new();
     for task in &selection.tasks {
@@ -195,7 +281,7 @@ pub fn run(args: RunArgs) -> Result<()> {
                 "model": "tinyeval",
                 "model_args": format!("pretrained={model_name}"),
                 "batch_size": args.batch_size,
-                "device": match args.backend { Backend::Cpu => "cpu", Backend::Wgpu => "wgpu", #[cfg(feature = "ndarray")] Backend::Ndarray => "ndarray" },
+                "device": backend_name(args.backend),
                 "limit": args.limit,
                 "bootstrap_iters": args.bootstrap_iters,
                 "fewshot_seed": seed,
@@ -210,12 +296,8 @@ pub fn run(args: RunArgs) -> Result<()> {
     if let Some(out) = &args.output_path {
         // lm-eval: `datetime.now().isoformat().replace(":", "-")`.
         let date_id = chrono::Utc::now().format("%Y-%m-%dT%H-%M-%S%.6f").to_string();
-        let (dir, results_file) = if out.extension().is_some_and(|e| e == "json") {
-            (out.parent().map(Path::to_path_buf).unwrap_or_default(), out.clone())
-        } else {
-            let dir = out.join(sanitize_model_name(&model_name));
-            (dir.clone(), dir.join(format!("results_{date_id}.json")))
-        };
+        let dir = output_dir(out, &model_name);
+        let results_file = if out.extension().is_some_and(|e| e == "json") { out.clone() } else { dir.join(format!("results_{date_id}.json")) };
         std::fs::create_dir_all(&dir).with_context(|| format!("{}: cannot create the folder", dir.display()))?;
         std::fs::write(&results_file, serde_json::to_string_pretty(&json)? + "\n")
             .with_context(|| format!("{}: cannot write", results_file.display()))?;
