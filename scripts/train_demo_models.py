@@ -59,9 +59,9 @@ WEIGHT_DECAY = 0.1
 COPIES = 10
 # Inserted copies go between these fractions of the training stream: late, so
 # that they are not forgotten (spread over 50-95% of training, Min-K% AUROC was
-# only 0.61), and early enough that the ~210k inserted tokens still fall before
+# only 0.61), and early enough that the ~340k inserted tokens still fall before
 # the last step.
-INSERT_FROM, INSERT_TO = 0.75, 0.96
+INSERT_FROM, INSERT_TO = 0.75, 0.94
 MINK_K = 0.2
 EOS = 0
 
@@ -214,14 +214,18 @@ def train(model, stream: np.ndarray, log_every: int = 25) -> dict:
 
 @torch.no_grad()
 def rolling_nll(model, tokens: list[int]) -> tuple[float, int]:
-    """Summed NLL of tokens (prefixed by EOS) in disjoint 256-token windows."""
-    seq = torch.tensor([EOS] + tokens)
+    """Summed NLL of `tokens` as lm-eval's loglikelihood_rolling scores them:
+    the first token predicted from <|endoftext|>, then disjoint groups of
+    CONTEXT predicted tokens, each read with the CONTEXT tokens before it (so the
+    last, shorter group still gets a full context)."""
+    seq = torch.tensor([EOS] + tokens)  # seq[i + 1] = tokens[i]
     total = 0.0
-    for s in range(0, len(tokens), CONTEXT):
-        inp = seq[s:s + CONTEXT].unsqueeze(0)
-        tgt = seq[s + 1:s + CONTEXT + 1]
-        logits = model(input_ids=inp[:, : len(tgt)]).logits[0].float()
-        total += torch.nn.functional.cross_entropy(logits, tgt, reduction="sum").item()
+    for start in range(0, len(tokens), CONTEXT):
+        end = min(start + CONTEXT, len(tokens))
+        lo = max(0, end - CONTEXT)
+        logits = model(input_ids=seq[lo:end].unsqueeze(0)).logits[0].float()
+        # Position j predicts seq[lo + j + 1]; keep the predictions of tokens[start:end].
+        total += torch.nn.functional.cross_entropy(logits[start - lo:], seq[start + 1:end + 1], reduction="sum").item()
     return total, len(tokens)
 
 
@@ -276,6 +280,20 @@ def auroc(labels: list[int], scores: list[float]) -> float:
     return float(greater / (len(pos) * len(neg)))
 
 
+def evaluate(model, tok: Tokenizer, tinyhelen: Path, unigram_logp: np.ndarray, items, texts, labels) -> dict:
+    """Validation metrics per genre and Min-K% AUROC of members against held-out items."""
+    print("validation:")
+    valid = validation_metrics(model, tok, tinyhelen / "data/leaner/10M/validation", unigram_logp)
+    scores = mink_scores(model, tok, texts)
+    per_task = {}
+    for task in TEMPLATES:
+        sel = [i for i, (t, _, _) in enumerate(items) if t == task]
+        per_task[task] = auroc([labels[i] for i in sel], [scores[i] for i in sel])
+    overall = auroc(labels, scores)
+    print(f"Min-K% (k=0.2) AUROC members vs held-out: {overall:.3f}  {per_task}")
+    return {"validation": valid, "mink_auroc": {"k": MINK_K, "all": overall, "per_task": per_task}}
+
+
 def save(model, out: Path, tokenizer_dir: Path) -> None:
     out.mkdir(parents=True, exist_ok=True)
     model.save_pretrained(out, safe_serialization=True)
@@ -317,6 +335,8 @@ def main() -> None:
     ap.add_argument("--out", type=Path, required=True, help="where the model folders go (public/models)")
     ap.add_argument("--only", choices=["clean", "contaminated"])
     ap.add_argument("--steps", type=int, default=STEPS, help="fewer steps for a quick trial run")
+    ap.add_argument("--evaluate-only", action="store_true",
+                    help="do not train: recompute the validation metrics and Min-K%% AUROC of the saved model(s)")
     args = ap.parse_args()
     STEPS = args.steps
 
@@ -360,20 +380,17 @@ def main() -> None:
             consumed = sum(len(all_docs[d]) + 1 for d in this_order[: last + 1])
             assert consumed <= needed, "an inserted copy falls after the last training step"
 
+        out = args.out / name
+        if args.evaluate_only:
+            model = LlamaForCausalLM.from_pretrained(out, dtype=torch.float32)
+            log = json.loads((out / "training_log.json").read_text())
+            log.update(evaluate(model, tok, args.tinyhelen, unigram_logp, items, texts, labels))
+            (out / "training_log.json").write_text(json.dumps(log, indent=1) + "\n")
+            print(f"updated {out / 'training_log.json'}")
+            continue
         model = make_model(args.tinyhelen / "config/llama/llama-2K-1M.json")
         n_params = sum(p.numel() for p in model.parameters())
         run = train(model, stream)
-        print("validation:")
-        valid = validation_metrics(model, tok, args.tinyhelen / "data/leaner/10M/validation", unigram_logp)
-        scores = mink_scores(model, tok, texts)
-        per_task = {}
-        for task in TEMPLATES:
-            sel = [i for i, (t, _, _) in enumerate(items) if t == task]
-            per_task[task] = auroc([labels[i] for i in sel], [scores[i] for i in sel])
-        overall = auroc(labels, scores)
-        print(f"Min-K% (k=0.2) AUROC members vs held-out: {overall:.3f}  {per_task}")
-
-        out = args.out / name
         save(model, out, tokenizer_dir)
         plot_losses(run["losses"], out / "loss_curve.png", f"{name}: training loss")
         log = {
@@ -387,9 +404,8 @@ def main() -> None:
             "loss_every_25": [float(np.mean(run["losses"][i:i + 25])) for i in range(0, STEPS, 25)],
             "inserted_items": inserted, "copies": COPIES if inserted else 0,
             "insert_window": [INSERT_FROM, INSERT_TO] if inserted else None,
-            "validation": valid,
-            "mink_auroc": {"k": MINK_K, "all": overall, "per_task": per_task},
             "torch": torch.__version__,
+            **evaluate(model, tok, args.tinyhelen, unigram_logp, items, texts, labels),
         }
         (out / "training_log.json").write_text(json.dumps(log, indent=1) + "\n")
         print(f"saved {out}")
