@@ -10,7 +10,6 @@ use std::time::Instant;
 
 use anyhow::{Result, bail};
 use clap::Args;
-use tinyeval_core::LanguageModel;
 use tinyeval_core::benchmark;
 use tinyeval_core::scoring::score_batch;
 
@@ -46,7 +45,7 @@ pub fn run(args: BenchArgs) -> Result<()> {
     }
     let started = Instant::now();
     let device = device(args.backend)?;
-    let model = LanguageModel::load_path(&args.model, &device)?;
+    let model = crate::load_model(&args.model, &device)?;
     let load_s = started.elapsed().as_secs_f64();
     let config = &model.config;
     if args.seq_len - 1 > config.max_positions {

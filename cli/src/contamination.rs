@@ -131,8 +131,8 @@ pub fn run(args: ContaminationArgs) -> Result<()> {
     };
     let tasks = load_items(&args.tasks, args.include_path.as_deref(), args.limit)?;
     let device = device(args.backend)?;
-    let model = LanguageModel::load_path(&args.model, &device)?;
-    let reference = args.ref_model.as_ref().map(|p| LanguageModel::load_path(p, &device)).transpose()?;
+    let model = crate::load_model(&args.model, &device)?;
+    let reference = args.ref_model.as_ref().map(|p| crate::load_model(p, &device)).transpose()?;
     let score = |m: &LanguageModel, texts: &[String]| -> Result<Vec<ScoredTokens>> {
         Ok(pollster::block_on(m.score_texts(texts, args.batch_size))?.iter().map(ScoredTokens::from_text_scores).collect())
     };

@@ -130,7 +130,7 @@ pub fn run(args: DetectArgs) -> Result<()> {
     }
 
     let device = device(args.backend)?;
-    let model = LanguageModel::load_path(&args.model, &device)?;
+    let model = crate::load_model(&args.model, &device)?;
     let texts: Vec<String> = items.iter().map(|i| i.input.clone()).collect();
     let score = |model: &LanguageModel, texts: &[String]| -> Result<Vec<ScoredTokens>> {
         Ok(pollster::block_on(model.score_texts(texts, args.batch_size))?
@@ -147,7 +147,7 @@ pub fn run(args: DetectArgs) -> Result<()> {
     };
     drop(model);
     let reference = match (&args.ref_model, methods.contains(&Method::Reference)) {
-        (Some(path), true) => Some(score(&LanguageModel::load_path(path, &device)?, &texts)?),
+        (Some(path), true) => Some(score(&crate::load_model(path, &device)?, &texts)?),
         _ => None,
     };
 

@@ -19,7 +19,7 @@ use clap::Args;
 use serde_json::{Value, json};
 use tinyeval_core::judge::{self, JudgeScores};
 use tinyeval_core::leaner_eval::{self, Vocabulary};
-use tinyeval_core::{GenerationConfig, LanguageModel, generate};
+use tinyeval_core::{GenerationConfig, generate};
 
 use crate::{Backend, device};
 
@@ -172,7 +172,7 @@ pub fn run(args: LeanerEvalArgs) -> Result<()> {
     config.validate()?;
 
     let device = device(args.backend)?;
-    let model = LanguageModel::load_path(&args.model, &device)?;
+    let model = crate::load_model(&args.model, &device)?;
     let train = tinyhelen.join("data/leaner/10M/train");
     let vocabulary = Vocabulary::from_dir(&train, Some(&model.tokenizer))
         .with_context(|| "the Leaner vocabulary comes from the Leaner-Pretrain train files (give the TinyHelen folder with --tinyhelen_dir)")?;

@@ -71,6 +71,8 @@ enum Command {
         #[arg(long, value_enum, default_value = "cpu")]
         backend: Backend,
     },
+    /// Lists the models bundled with the site (public/models); `--model NAME` accepts their names.
+    Models,
     /// Scoring throughput (tokens/s) of `batch_size` seeded random sequences of `seq_len` tokens; prints JSON.
     Bench(bench::BenchArgs),
     /// Evaluates a model on tasks and groups (lm-eval-harness's `run`, same flags and output files).
@@ -100,6 +102,35 @@ pub(crate) fn device(backend: Backend) -> Result<Device> {
         #[allow(deprecated)]
         Backend::Ndarray => Device::ndarray(),
     })
+}
+
+/// Where the bundled models are: $TINYEVAL_MODELS_DIR, else the repository's public/models.
+fn builtin_models_dir() -> PathBuf {
+    std::env::var_os("TINYEVAL_MODELS_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../public/models"))
+}
+
+/// Loads `--model`: a model folder or .gguf path, or the name of a bundled
+/// model (`tinyhelen-1m`) when no such path exists.
+pub(crate) fn load_model(path: &Path, device: &Device) -> Result<LanguageModel> {
+    let bundled = builtin_models_dir().join(path);
+    let path = if !path.exists() && path.components().count() == 1 && bundled.join("config.json").exists() {
+        bundled
+    } else {
+        path.to_path_buf()
+    };
+    Ok(LanguageModel::load_path(&path, device)?)
+}
+
+fn list_builtin_models() -> Result<()> {
+    let index_path = builtin_models_dir().join("index.json");
+    let text = std::fs::read_to_string(&index_path).with_context(|| format!("{}: cannot read", index_path.display()))?;
+    let index: serde_json::Value = serde_json::from_str(&text).with_context(|| format!("{}: not valid JSON", index_path.display()))?;
+    for model in index["models"].as_array().into_iter().flatten() {
+        println!("{}\t{}", model["name"].as_str().unwrap_or_default(), model["description"].as_str().unwrap_or_default());
+    }
+    Ok(())
 }
 
 /// The `text` field of every line of a JSONL file; errors name the file and line.
@@ -146,7 +177,7 @@ fn main() -> Result<()> {
         Command::Logprobs { model, input, backend, batch_size } => {
             let texts = read_texts(&input)?;
             let device = device(backend)?;
-            let model = LanguageModel::load_path(&model, &device)?;
+            let model = crate::load_model(&model, &device)?;
             let scores = pollster::block_on(model.score_texts(&texts, batch_size))?;
             let mut out = std::io::stdout().lock();
             for s in scores {
@@ -157,7 +188,7 @@ fn main() -> Result<()> {
         Command::Generate { model, prompt, max_new_tokens, temperature, top_p, seed, stop, backend } => {
             let config = GenerationConfig { max_new_tokens, temperature, top_p, seed, stop };
             let device = device(backend)?;
-            let model = LanguageModel::load_path(&model, &device)?;
+            let model = crate::load_model(&model, &device)?;
             let mut out = std::io::stdout().lock();
             let mut written = Ok(());
             let generation = pollster::block_on(generate(&model, &prompt, &config, |piece| {
@@ -172,6 +203,7 @@ fn main() -> Result<()> {
             }
             eprintln!("[{} new tokens; stopped: {}]", generation.tokens.len(), generation.stop_reason);
         }
+        Command::Models => list_builtin_models()?,
         Command::Bench(args) => bench::run(args)?,
         Command::Detect(args) => detect::run(args)?,
         Command::Overlap(args) => contamination::overlap(args)?,

@@ -14,7 +14,6 @@ use std::path::PathBuf;
 use anyhow::{Context, Result, anyhow};
 use clap::Args;
 use serde_json::json;
-use tinyeval_core::LanguageModel;
 use tinyeval_core::probe::{PROBE_TASKS, Probe, ProbeItem, metric_value, probe_task};
 use tinyeval_core::statistics;
 
@@ -65,7 +64,7 @@ pub fn run(args: ProbeArgs) -> Result<()> {
         Ok(items.into_iter().step_by(step).take(n).collect())
     };
     let device = device(args.backend)?;
-    let model = LanguageModel::load_path(&args.model, &device)?;
+    let model = crate::load_model(&args.model, &device)?;
     let features = |items: &[ProbeItem]| -> Result<Vec<Vec<f64>>> {
         let texts: Vec<String> = items.iter().map(|i| i.text.clone()).collect();
         Ok(pollster::block_on(tinyeval_core::probe::features(&model, &texts, args.batch_size))?)

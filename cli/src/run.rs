@@ -15,7 +15,6 @@ use anyhow::{Context, Result, bail};
 use clap::Args;
 use indicatif::{ProgressBar, ProgressStyle};
 use serde_json::{Value, json};
-use tinyeval_core::LanguageModel;
 use tinyeval_core::tasks::data::load_task_docs_with_origins;
 use tinyeval_core::tasks::evaluator::{DEFAULT_BOOTSTRAP_ITERS, check_docs};
 use tinyeval_core::tasks::results::{results_json, sample_line};
@@ -252,7 +251,7 @@ fn run_tasks(args: &RunArgs, tasks: &str, seed: i64) -> Result<()> {
         loaded.push((task, docs));
     }
     let device = crate::device(args.backend)?;
-    let model = LanguageModel::load_path(&args.model, &device)?;
+    let model = crate::load_model(&args.model, &device)?;
     let mut results = Vec::new();
     for (task, docs) in &loaded {
         let n = docs.get(task.eval_split()).map_or(0, Vec::len);
