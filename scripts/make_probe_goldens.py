@@ -3,7 +3,8 @@
 hidden states and scikit-learn, never from tinyeval.
 
 For slices of Leaner-GLUE (every k-th item, k = len // n) CoLA, MRPC, STS-B and MNLI (read from the TinyHelen
-folder, never copied), with public/models/llama-2k-1m-random:
+folder, never copied), with the model given by --model (default
+public/models/llama-2k-1m-random; the Rust test reads it from the golden):
 - features: `model(**tokenizer(text), output_hidden_states=True).hidden_states[-1]`
   (after the final norm) averaged over the text's tokens, one text at a time
   (no padding), the text being the task's fields joined by "\\n";
@@ -19,9 +20,10 @@ features, the fitted coefficients, the evaluation outputs), checked by
 core/tests/probe.rs. The TinyHelen folder is $TINYHELEN_DIR, else
 ../shared/data/tinyhelen.
 
-    /root/venvs/tinyeval-ref/bin/python scripts/make_probe_goldens.py   # about 20 s
+    /root/venvs/tinyeval-ref/bin/python scripts/make_probe_goldens.py [--model public/models/tinyhelen-1m]   # about 20 s
 """
 
+import argparse
 import json
 import os
 from pathlib import Path
@@ -37,7 +39,6 @@ from transformers import AutoModelForCausalLM, AutoTokenizer
 
 ROOT = Path(__file__).resolve().parent.parent
 OUT = ROOT / "core/tests/fixtures/analysis/probe_goldens.json"
-MODEL = ROOT / "public/models/llama-2k-1m-random"
 GLUE = Path(os.environ.get("TINYHELEN_DIR", ROOT.parent / "shared/data/tinyhelen")) / "data/leaner/glue"
 
 # (task, fields, classes (0 = regression), train split, eval split, n_train, n_eval, metrics)
@@ -67,10 +68,13 @@ def features(model, tok, texts):
 
 
 def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--model", default="public/models/llama-2k-1m-random", help="model folder, relative to the repository")
+    args = ap.parse_args()
     torch.manual_seed(0)
-    tok = AutoTokenizer.from_pretrained(MODEL)
-    model = AutoModelForCausalLM.from_pretrained(MODEL, dtype=torch.float32).eval()
-    golden = {"sklearn": sklearn.__version__, "model": "public/models/llama-2k-1m-random", "cases": []}
+    tok = AutoTokenizer.from_pretrained(ROOT / args.model)
+    model = AutoModelForCausalLM.from_pretrained(ROOT / args.model, dtype=torch.float32).eval()
+    golden = {"sklearn": sklearn.__version__, "model": args.model, "cases": []}
     for task, fields, classes, train_split, eval_split, n_train, n_eval, metrics in CASES:
         xt, yt = items(task, train_split, fields, n_train)
         xe, ye = items(task, eval_split, fields, n_eval)

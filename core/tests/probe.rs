@@ -1,6 +1,6 @@
 //! The linear probe against transformers' hidden states and scikit-learn:
 //! goldens written by `scripts/make_probe_goldens.py` (Leaner-GLUE CoLA, MRPC,
-//! STS-B and MNLI slices, public/models/llama-2k-1m-random). Features are
+//! STS-B and MNLI slices, on the model the golden names). Features are
 //! computed here in padded batches of 16, the script's one text at a time, so
 //! the padding mask is checked too. Skipped, with a message, only if the
 //! TinyHelen folder is absent (`$TINYHELEN_DIR`, else ../shared/data/tinyhelen).
@@ -35,7 +35,7 @@ fn probe_equals_sklearn_on_transformers_features() {
     let path = repo_root().join("core/tests/fixtures/analysis/probe_goldens.json");
     let golden: Value = serde_json::from_slice(&std::fs::read(&path).unwrap()).unwrap();
     let device = Device::flex();
-    let model = LanguageModel::load_path(&repo_root().join("public/models/llama-2k-1m-random"), &device).unwrap();
+    let model = LanguageModel::load_path(&repo_root().join(golden["model"].as_str().unwrap()), &device).unwrap();
     for case in golden["cases"].as_array().unwrap() {
         let name = case["task"].as_str().unwrap();
         let task = probe_task(name).unwrap();
