@@ -9,8 +9,9 @@ Usage: python scripts/write_model_cards.py [--models public/models]
 
 import argparse
 import json
-import platform
 from pathlib import Path
+
+from bench import cpu_model
 
 ROOT = Path(__file__).resolve().parent.parent
 TASK_NAMES = {
@@ -20,16 +21,6 @@ TASK_NAMES = {
     "leaner_glue_rte": "Leaner-GLUE RTE",
     "leaner_glue_cola": "Leaner-GLUE CoLA",
 }
-
-
-def cpu_model() -> str:
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or "unknown"
 
 
 def auroc_table(clean: dict, dirty: dict) -> str:
