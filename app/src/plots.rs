@@ -45,11 +45,11 @@ fn escape(s: &str) -> String {
 }
 
 fn label_font() -> TextStyle<'static> {
-    ("sans-serif", 15).into_font().color(&INK)
+    ("sans-serif", 20).into_font().color(&INK)
 }
 
 fn caption_font() -> TextStyle<'static> {
-    ("sans-serif", 18).into_font().color(&INK)
+    ("sans-serif", 24).into_font().color(&INK)
 }
 
 /// One series of a bar chart: a name and, per category, a value and its standard error.
@@ -75,8 +75,8 @@ pub fn bar_chart(title: &str, y_label: &str, categories: &[String], series: &[Ba
         let mut chart = ChartBuilder::on(&root)
             .caption(title, caption_font())
             .margin(12)
-            .x_label_area_size(40)
-            .y_label_area_size(56)
+            .x_label_area_size(50)
+            .y_label_area_size(72)
             .build_cartesian_2d((0..n * slots).into_segmented(), 0f64..y_max)
             .map_err(|e| e.to_string())?;
         // The label sits under the middle bar of its group.
@@ -151,8 +151,8 @@ pub fn roc_chart(title: &str, curves: &[Curve]) -> Result<String, String> {
         let mut chart = ChartBuilder::on(&root)
             .caption(title, caption_font())
             .margin(12)
-            .x_label_area_size(44)
-            .y_label_area_size(56)
+            .x_label_area_size(56)
+            .y_label_area_size(72)
             .build_cartesian_2d(0f64..1f64, 0f64..1f64)
             .map_err(|e| e.to_string())?;
         chart
@@ -225,8 +225,8 @@ pub fn histogram_chart(title: &str, x_label: &str, groups: &[(&str, &[f64])], bi
         let mut chart = ChartBuilder::on(&root)
             .caption(title, caption_font())
             .margin(12)
-            .x_label_area_size(44)
-            .y_label_area_size(56)
+            .x_label_area_size(56)
+            .y_label_area_size(72)
             .build_cartesian_2d(lo..hi, 0f64..y_max)
             .map_err(|e| e.to_string())?;
         chart
