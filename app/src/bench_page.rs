@@ -76,33 +76,18 @@ async fn run(params: BenchParams) -> Result<serde_json::Value, String> {
         let elapsed = now_s() - t;
         if i < params.warmup { warmup_s.push(elapsed) } else { times.push(elapsed) }
     }
-    let mut sorted = times.clone();
-    sorted.sort_by(f64::total_cmp);
-    let median_s = sorted[sorted.len() / 2];
-    let [mean_logprob, mean_entropy, mean_variance] = benchmark::checksums(&scores);
-    let tokens = (params.batch_size * params.seq_len) as f64;
-    Ok(json!({
-        "model": model.name,
-        "architecture": format!("{:?}", config.architecture),
-        "backend": backend.short_name(),
-        "adapter": backend.label(),
-        "threads": 1,
-        "batch_size": params.batch_size,
-        "seq_len": params.seq_len,
-        "repeats": params.repeats,
-        "warmup": params.warmup,
-        "seed": params.seed,
-        "load_s": load_s,
-        "warmup_s": warmup_s,
-        "times_s": times,
-        "median_s": median_s,
-        "min_s": sorted[0],
-        "tokens_per_s": tokens / median_s,
-        "scored_tokens_per_s": (params.batch_size * (params.seq_len - 1)) as f64 / median_s,
-        "mean_logprob": mean_logprob,
-        "mean_entropy": mean_entropy,
-        "mean_variance": mean_variance,
-    }))
+    let mut out = benchmark::report(params.batch_size, params.seq_len, &warmup_s, &times, &scores);
+    out.as_object_mut().expect("an object").extend([
+        ("model".to_string(), json!(model.name)),
+        ("architecture".to_string(), json!(format!("{:?}", config.architecture))),
+        ("backend".to_string(), json!(backend.short_name())),
+        ("adapter".to_string(), json!(backend.label())),
+        // wasm runs on one thread (the CPU backend's; WebGPU's work is the GPU's).
+        ("threads".to_string(), json!(1)),
+        ("seed".to_string(), json!(params.seed)),
+        ("load_s".to_string(), json!(load_s)),
+    ]);
+    Ok(out)
 }
 
 /// Shows the benchmark's JSON result (or its error) when it finishes.

@@ -10,6 +10,7 @@ use std::time::Instant;
 
 use anyhow::{Result, bail};
 use clap::Args;
+use serde_json::json;
 use tinyeval_core::benchmark;
 use tinyeval_core::scoring::score_batch;
 
@@ -71,42 +72,28 @@ pub fn run(args: BenchArgs) -> Result<()> {
         times.push(t);
         scores = s;
     }
-    let mut sorted = times.clone();
-    sorted.sort_by(f64::total_cmp);
-    let median_s = sorted[sorted.len() / 2];
-
-    let n_scored = (args.batch_size * (args.seq_len - 1)) as f64;
-    let [mean_logprob, mean_entropy, mean_variance] = benchmark::checksums(&scores);
-    let tokens = (args.batch_size * args.seq_len) as f64;
-    let out = serde_json::json!({
-        "model": model.name,
-        "architecture": format!("{:?}", config.architecture),
-        "backend": match args.backend {
-            Backend::Cpu => "cpu",
-            Backend::Wgpu => "wgpu",
-            #[cfg(feature = "ndarray")]
-            Backend::Ndarray => "ndarray",
-        },
+    let mut out = benchmark::report(args.batch_size, args.seq_len, &warmup_s, &times, &scores);
+    out.as_object_mut().expect("an object").extend([
+        ("model".to_string(), json!(model.name)),
+        ("architecture".to_string(), json!(format!("{:?}", config.architecture))),
+        (
+            "backend".to_string(),
+            json!(match args.backend {
+                Backend::Cpu => "cpu",
+                Backend::Wgpu => "wgpu",
+                #[cfg(feature = "ndarray")]
+                Backend::Ndarray => "ndarray",
+            }),
+        ),
         // The CPU backend's threads (rayon's pool: RAYON_NUM_THREADS, else every core).
-        "threads": std::env::var("RAYON_NUM_THREADS").ok().and_then(|n| n.parse::<usize>().ok()).filter(|&n| n > 0)
-            .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get())),
-        "batch_size": args.batch_size,
-        "seq_len": args.seq_len,
-        "repeats": args.repeats,
-        "warmup": args.warmup,
-        "seed": args.seed,
-        "load_s": load_s,
-        "warmup_s": warmup_s,
-        "times_s": times,
-        "median_s": median_s,
-        "min_s": sorted[0],
-        // B x T tokens per second (T-1 of them read by the model and T-1 scored per sequence).
-        "tokens_per_s": tokens / median_s,
-        "scored_tokens_per_s": n_scored / median_s,
-        "mean_logprob": mean_logprob,
-        "mean_entropy": mean_entropy,
-        "mean_variance": mean_variance,
-    });
+        (
+            "threads".to_string(),
+            json!(std::env::var("RAYON_NUM_THREADS").ok().and_then(|n| n.parse::<usize>().ok()).filter(|&n| n > 0)
+                .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()))),
+        ),
+        ("seed".to_string(), json!(args.seed)),
+        ("load_s".to_string(), json!(load_s)),
+    ]);
     println!("{out}");
     Ok(())
 }

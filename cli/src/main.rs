@@ -108,7 +108,10 @@ pub(crate) fn device(backend: Backend) -> Result<Device> {
 fn builtin_models_dir() -> PathBuf {
     std::env::var_os("TINYEVAL_MODELS_DIR")
         .map(PathBuf::from)
-        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../public/models"))
+        .unwrap_or_else(|| {
+            let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../public/models");
+            dir.canonicalize().unwrap_or(dir)
+        })
 }
 
 /// Loads `--model`: a model folder or .gguf path, or the name of a bundled

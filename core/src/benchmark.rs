@@ -39,10 +39,36 @@ pub fn requests(seed: u64, batch: usize, seq: usize, vocab: usize) -> Vec<ScoreR
 
 /// Checksums to compare with PyTorch: the mean over every scored token of log p,
 /// of the entropy (minus the mean of log p) and of the variance of log p.
-pub fn checksums(scores: &[TokenScores]) -> [f64; 3] {
+fn checksums(scores: &[TokenScores]) -> [f64; 3] {
     let n = scores.iter().map(|s| s.logprobs.len()).sum::<usize>().max(1) as f64;
     let mean_of = |f: fn(&TokenScores) -> &Vec<f32>| scores.iter().flat_map(|s| f(s).iter()).map(|&x| x as f64).sum::<f64>() / n;
     [mean_of(|s| &s.logprobs), -mean_of(|s| &s.means), mean_of(|s| &s.variances)]
+}
+
+/// The timings and checksums of a run, in the JSON shape `tinyeval bench` and
+/// the page's `?bench` print (each adds what it knows of its model and backend).
+/// `times_s` must not be empty; `scores` are the last run's.
+pub fn report(batch: usize, seq: usize, warmup_s: &[f64], times_s: &[f64], scores: &[TokenScores]) -> serde_json::Value {
+    let mut sorted = times_s.to_vec();
+    sorted.sort_by(f64::total_cmp);
+    let median_s = sorted[sorted.len() / 2];
+    let [mean_logprob, mean_entropy, mean_variance] = checksums(scores);
+    serde_json::json!({
+        "batch_size": batch,
+        "seq_len": seq,
+        "repeats": times_s.len(),
+        "warmup": warmup_s.len(),
+        "warmup_s": warmup_s,
+        "times_s": times_s,
+        "median_s": median_s,
+        "min_s": sorted[0],
+        // B x T tokens per second (T-1 of them read by the model and T-1 scored per sequence).
+        "tokens_per_s": (batch * seq) as f64 / median_s,
+        "scored_tokens_per_s": (batch * (seq - 1)) as f64 / median_s,
+        "mean_logprob": mean_logprob,
+        "mean_entropy": mean_entropy,
+        "mean_variance": mean_variance,
+    })
 }
 
 #[cfg(test)]
