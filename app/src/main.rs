@@ -8,8 +8,12 @@ mod contamination;
 mod export;
 mod fetch;
 mod model_loading;
+mod overlap;
 mod plots;
+mod probe_run;
 mod runs;
+mod sample_rows;
+mod suites;
 mod task_loading;
 
 fn main() {

@@ -76,27 +76,43 @@ pub async fn load_task(source: &TaskSource, tinyhelen_base: &str) -> Result<Load
 }
 
 /// A task YAML and its data files, uploaded: data paths in the YAML are matched
-/// to the uploaded files by file name.
-pub fn load_uploaded(files: &[LocalFile]) -> Result<LoadedTask, String> {
+/// to the uploaded files by file name, except those under a data root
+/// (`{tinyhelen}/…`, `{demo}/…`), which are read as the built-in tasks' are
+/// when no uploaded file has their name.
+pub async fn load_uploaded(files: &[LocalFile], tinyhelen_base: &str) -> Result<LoadedTask, String> {
     let base_name = |p: &str| p.rsplit('/').next().unwrap_or(p).to_string();
     let yaml = files
         .iter()
         .find(|f| f.path.ends_with(".yaml") || f.path.ends_with(".yml"))
         .ok_or("choose a task YAML (lm-eval-harness format) together with its data files")?;
+    let yaml_name = base_name(&yaml.path);
     let text = std::str::from_utf8(&yaml.bytes).map_err(|e| format!("{}: not UTF-8 ({e})", yaml.path))?;
-    let config = TaskConfig::from_yaml(&base_name(&yaml.path), text).map_err(|e| e.to_string())?;
+    let mut config = TaskConfig::from_yaml(&yaml_name, text).map_err(|e| e.to_string())?;
+    let uploaded = |wanted: &str| files.iter().find(|f| base_name(&f.path) == base_name(wanted));
+    // Paths under a data root that were not uploaded are read from the root.
+    let base = tinyhelen_base.trim().trim_end_matches('/').to_string();
+    let roots = [("demo", DEMO_ROOT), ("tinyhelen", base.as_str())];
+    let mut to_fetch = Vec::new();
+    config.map_data_files(|p| {
+        if !p.starts_with('{') || uploaded(p).is_some() {
+            return p.to_string();
+        }
+        let url = roots.iter().fold(p.to_string(), |s, (name, root)| s.replace(&format!("{{{name}}}"), root));
+        to_fetch.push(url.clone());
+        url
+    });
+    let mut fetched = Vec::new();
+    for url in to_fetch {
+        let bytes = fetch_bytes(&url).await.map_err(|e| format!("{yaml_name}: data file {e}"))?;
+        fetched.push((url, bytes));
+    }
     let docs = task_docs_from(&config, |wanted| {
-        let name = base_name(wanted);
-        files
-            .iter()
-            .find(|f| base_name(&f.path) == name)
-            .map(|f| f.bytes.to_vec())
-            .ok_or_else(|| {
-                tinyeval_core::Error::Input(format!(
-                    "{}: data file {wanted} was not uploaded (choose it together with the YAML)",
-                    base_name(&yaml.path)
-                ))
-            })
+        if let Some((_, b)) = fetched.iter().find(|(p, _)| p == wanted) {
+            return Ok(b.clone());
+        }
+        uploaded(wanted).map(|f| f.bytes.to_vec()).ok_or_else(|| {
+            tinyeval_core::Error::Input(format!("{yaml_name}: data file {wanted} was not uploaded (choose it together with the YAML)"))
+        })
     })
     .map_err(|e| e.to_string())?;
     Ok(LoadedTask { config, docs })

@@ -14,8 +14,7 @@ use std::path::PathBuf;
 use anyhow::{Context, Result, anyhow};
 use clap::Args;
 use serde_json::json;
-use tinyeval_core::probe::{PROBE_TASKS, Probe, ProbeItem, metric_value, probe_task};
-use tinyeval_core::statistics;
+use tinyeval_core::probe::{MetricEstimate, PROBE_TASKS, Probe, ProbeItem, evaluate_split, probe_task, subsample};
 
 use crate::leaner_eval::tinyhelen_dir;
 use crate::{Backend, device};
@@ -57,11 +56,7 @@ pub fn run(args: ProbeArgs) -> Result<()> {
     let read = |task: &tinyeval_core::probe::ProbeTask, split: &str| -> Result<Vec<ProbeItem>> {
         let path = glue.join(format!("{}_{split}.jsonl", task.name));
         let bytes = std::fs::read(&path).with_context(|| format!("{}: cannot read", path.display()))?;
-        let items = task.parse_items(&path.display().to_string(), &bytes)?;
-        // Every k-th item rather than the first N: some Leaner-GLUE files are sorted by label.
-        let n = args.limit.unwrap_or(usize::MAX).min(items.len()).max(1);
-        let step = (items.len() / n).max(1);
-        Ok(items.into_iter().step_by(step).take(n).collect())
+        Ok(subsample(task.parse_items(&path.display().to_string(), &bytes)?, args.limit))
     };
     let device = device(args.backend)?;
     let model = crate::load_model(&args.model, &device)?;
@@ -84,15 +79,7 @@ pub fn run(args: ProbeArgs) -> Result<()> {
             let items = read(task, split)?;
             let pred = probe.predict(&features(&items)?);
             let gold: Vec<f64> = items.iter().map(|i| i.label).collect();
-            for &metric in task.metrics {
-                let value = metric_value(metric, &gold, &pred);
-                let replicates = statistics::bootstrap(gold.len(), args.bootstrap, args.seed, |idx| {
-                    let g: Vec<f64> = idx.iter().map(|&i| gold[i]).collect();
-                    let p: Vec<f64> = idx.iter().map(|&i| pred[i]).collect();
-                    Some(metric_value(metric, &g, &p)).filter(|v| v.is_finite())
-                });
-                let stderr = statistics::mean_stderr(&replicates).ok().map(|ms| ms.stderr * (replicates.len() as f64).sqrt());
-                let ci = statistics::percentile_interval(&replicates, 0.95);
+            for MetricEstimate { metric, value, stderr, ci95: ci } in evaluate_split(task, &gold, &pred, args.bootstrap, args.seed) {
                 r.insert(format!("{},{split}", metric.name()), json!(value));
                 r.insert(format!("{}_stderr,{split}", metric.name()), stderr.map_or(json!("N/A"), |s| json!(s)));
                 r.insert(format!("{}_ci95,{split}", metric.name()), serde_json::to_value(ci)?);

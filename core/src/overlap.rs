@@ -16,7 +16,7 @@
 //! [`OverlapIndex::scan`] one document at a time, so a large corpus never has
 //! to be held in memory and the browser can feed it as it downloads.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, HashMap, HashSet};
 
 use serde::Serialize;
 
@@ -161,6 +161,64 @@ impl OverlapIndex {
     }
 }
 
+/// A part of an item's text, and whether it lies in a shared n-gram.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Segment {
+    pub text: String,
+    pub shared: bool,
+}
+
+/// `text` cut into runs of words in a shared n-gram and runs of the rest,
+/// whitespace kept. Normalisation maps characters one by one and keeps
+/// whitespace, so the normalised words are the text's words that do not
+/// normalise to nothing, in order.
+pub fn highlight(text: &str, n: usize, shared: &[SharedNgram]) -> Vec<Segment> {
+    // (byte range, normalised word or None for whitespace / all-punctuation words)
+    let mut pieces: Vec<(usize, usize, Option<String>)> = Vec::new();
+    let mut start = 0;
+    let mut in_space = None;
+    for (i, c) in text.char_indices() {
+        let space = is_python_space(c);
+        if in_space.is_some_and(|s| s != space) {
+            pieces.push((start, i, None));
+            start = i;
+        }
+        in_space = Some(space);
+    }
+    if start < text.len() {
+        pieces.push((start, text.len(), None));
+    }
+    for p in &mut pieces {
+        let piece = &text[p.0..p.1];
+        if !piece.starts_with(is_python_space) {
+            let w = normalize(piece);
+            p.2 = (!w.is_empty()).then_some(w);
+        }
+    }
+    let word_pieces: Vec<usize> = (0..pieces.len()).filter(|&i| pieces[i].2.is_some()).collect();
+    let words: Vec<&str> = word_pieces.iter().map(|&i| pieces[i].2.as_deref().unwrap_or_default()).collect();
+    let wanted: HashSet<&str> = shared.iter().map(|s| s.ngram.as_str()).collect();
+    let mut marked = vec![false; pieces.len()];
+    if n > 0 && words.len() >= n {
+        for s in 0..=words.len() - n {
+            if wanted.contains(words[s..s + n].join(" ").as_str()) {
+                // Every piece from the first word to the last, whitespace between included.
+                for m in &mut marked[word_pieces[s]..=word_pieces[s + n - 1]] {
+                    *m = true;
+                }
+            }
+        }
+    }
+    let mut out: Vec<Segment> = Vec::new();
+    for (p, &m) in pieces.iter().zip(&marked) {
+        match out.last_mut() {
+            Some(last) if last.shared == m => last.text.push_str(&text[p.0..p.1]),
+            _ => out.push(Segment { text: text[p.0..p.1].to_string(), shared: m }),
+        }
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -174,5 +232,22 @@ mod tests {
         index.scan("one two");
         assert_eq!(index.report()[0].ngrams, 0);
         assert!(index.report()[0].shared.is_empty());
+    }
+
+    fn shared(ngrams: &[&str]) -> Vec<SharedNgram> {
+        ngrams.iter().map(|g| SharedNgram { ngram: g.to_string(), first_document: 0 }).collect()
+    }
+
+    #[test]
+    fn highlights_the_words_of_shared_ngrams_in_the_original_text() {
+        let segments = highlight("Hi, there -- The Cat sat.\nNo", 3, &shared(&["the cat sat"]));
+        let texts: Vec<(&str, bool)> = segments.iter().map(|s| (s.text.as_str(), s.shared)).collect();
+        assert_eq!(texts, vec![("Hi, there -- ", false), ("The Cat sat.", true), ("\nNo", false)]);
+    }
+
+    #[test]
+    fn an_all_punctuation_word_inside_an_ngram_is_highlighted_with_it() {
+        let segments = highlight("a -- b c", 3, &shared(&["a b c"]));
+        assert_eq!(segments, vec![Segment { text: "a -- b c".into(), shared: true }]);
     }
 }

@@ -38,6 +38,7 @@ use serde_json::Value;
 
 use crate::error::{Error, Result};
 use crate::language_model::LanguageModel;
+use crate::statistics;
 
 /// A probed task's shape.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -130,6 +131,43 @@ impl ProbeTask {
         }
         Ok(out)
     }
+}
+
+/// At most `limit` items, evenly spaced (every k-th, k = len / limit) rather
+/// than the first ones: some Leaner-GLUE files are sorted by label.
+pub fn subsample(items: Vec<ProbeItem>, limit: Option<usize>) -> Vec<ProbeItem> {
+    let n = limit.unwrap_or(usize::MAX).min(items.len()).max(1);
+    let step = (items.len() / n).max(1);
+    items.into_iter().step_by(step).take(n).collect()
+}
+
+/// One metric of a probe on one evaluation split, with a seeded bootstrap
+/// standard error (`None` when every resample was degenerate) and 95% percentile interval.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+pub struct MetricEstimate {
+    pub metric: Metric,
+    pub value: f64,
+    pub stderr: Option<f64>,
+    pub ci95: Option<statistics::Interval>,
+}
+
+/// The task's metrics of predictions `pred` against `gold`, each with
+/// `resamples` bootstrap replicates drawn with `seed` (the same on every platform).
+pub fn evaluate_split(task: &ProbeTask, gold: &[f64], pred: &[f64], resamples: usize, seed: u64) -> Vec<MetricEstimate> {
+    task.metrics
+        .iter()
+        .map(|&metric| {
+            let value = metric_value(metric, gold, pred);
+            let replicates = statistics::bootstrap(gold.len(), resamples, seed, |idx| {
+                let g: Vec<f64> = idx.iter().map(|&i| gold[i]).collect();
+                let p: Vec<f64> = idx.iter().map(|&i| pred[i]).collect();
+                Some(metric_value(metric, &g, &p)).filter(|v| v.is_finite())
+            });
+            // The standard deviation of the replicates (mean_stderr's stderr is sd / √n).
+            let stderr = statistics::mean_stderr(&replicates).ok().map(|ms| ms.stderr * (replicates.len() as f64).sqrt());
+            MetricEstimate { metric, value, stderr, ci95: statistics::percentile_interval(&replicates, 0.95) }
+        })
+        .collect()
 }
 
 /// Mean-pooled last hidden states of each text (see the module's documentation), `batch_size` texts a pass.

@@ -1,20 +1,25 @@
-//! Benchmarks: pick tasks (bundled demo tasks, Leaner-GLUE from a URL base, or
-//! an uploaded task), set k-shot, limit, batch size and seed, run with progress
-//! and cancel; results as a table and a bar chart, per-sample log-likelihoods.
+//! Benchmarks: pick tasks (bundled demo tasks, Leaner-GLUE and Leaner-Pretrain
+//! from a URL base, whole suites, the linear probe, or an uploaded task), set
+//! k-shot, limit, batch size and seed, run with progress and cancel; results as
+//! a table and a bar chart, and the per-sample view.
 
 use std::cell::Cell;
 use std::rc::Rc;
 
 use leptos::prelude::*;
 use leptos::task::spawn_local;
-use tinyeval_core::tasks::evaluator::{Request, Response};
+use tinyeval_core::probe::PROBE_TASKS;
 use tinyeval_core::tasks::{EvalOptions, TaskResult};
 
+use super::bench_results::{ResultsTable, SamplesView};
 use super::chart::Chart;
+use super::probe_results::ProbeResults;
 use super::{AppState, Tab, format_seconds, read_input_files};
 use crate::export::{Permalink, RunSummary, Settings, download, permalink_url, results_csv, results_json};
 use crate::plots::{BarSeries, bar_chart};
+use crate::probe_run::{ProbeResult, run_probe};
 use crate::runs::{BenchProgress, Outcome, run_benchmark};
+use crate::suites::builtin_suites;
 use crate::task_loading::{LoadedTask, TINYHELEN_BASE, TaskSource, builtin_tasks, load_task, load_uploaded};
 
 #[derive(Clone, Debug, PartialEq)]
@@ -37,6 +42,8 @@ pub fn BenchmarksTab() -> impl IntoView {
     let state = expect_context::<AppState>();
     let all_tasks = builtin_tasks();
     let (demo, glue): (Vec<TaskSource>, Vec<TaskSource>) = all_tasks.iter().cloned().partition(|t| t.bundled);
+    let suites = builtin_suites();
+    let probe_names: Vec<String> = PROBE_TASKS.iter().map(|t| format!("{PROBE_PREFIX}{}", t.name)).collect();
     let selected = RwSignal::new(demo.iter().map(|t| t.name.clone()).collect::<Vec<_>>());
     let tinyhelen_base = RwSignal::new(TINYHELEN_BASE.to_string());
     let uploaded = RwSignal::new_local(None::<LoadedTask>);
@@ -48,6 +55,7 @@ pub fn BenchmarksTab() -> impl IntoView {
     let run = RwSignal::new(BenchState::Idle);
     let finished_runs = RwSignal::new(0u32);
     let results = RwSignal::new(Vec::<TaskResult>::new());
+    let probe_results = RwSignal::new(Vec::<ProbeResult>::new());
     let settings_used = RwSignal::new(None::<Settings>);
     let cancel = StoredValue::new_local(Rc::new(Cell::new(false)));
     let link = RwSignal::new(String::new());
@@ -64,8 +72,12 @@ pub fn BenchmarksTab() -> impl IntoView {
     let on_upload = move |ev: leptos::ev::Event| {
         let input: web_sys::HtmlInputElement = event_target(&ev);
         let files = input.files();
+        let base = tinyhelen_base.get_untracked();
         spawn_local(async move {
-            let loaded = read_input_files(files).await.and_then(|f| load_uploaded(&f));
+            let loaded = match read_input_files(files).await {
+                Ok(f) => load_uploaded(&f, &base).await,
+                Err(e) => Err(e),
+            };
             match loaded {
                 Ok(t) => {
                     upload_error.set(None);
@@ -108,11 +120,12 @@ pub fn BenchmarksTab() -> impl IntoView {
         cancel.set_value(flag.clone());
         state.busy.set(true);
         results.set(Vec::new());
+        probe_results.set(Vec::new());
         link.set(String::new());
         spawn_local(async move {
             let outcome = async {
                 let mut tasks = Vec::new();
-                for name in &names {
+                for name in names.iter().filter(|n| !n.starts_with(PROBE_PREFIX)) {
                     if let Some(t) = upload.as_ref().filter(|t| &t.config.task == name) {
                         tasks.push(t.clone());
                         continue;
@@ -128,21 +141,40 @@ pub fn BenchmarksTab() -> impl IntoView {
                     seed: settings.seed,
                     ..EvalOptions::default()
                 };
-                run_benchmark(&model, &tasks, options, flag, |p| run.set(BenchState::Running(p)), |r| {
-                    results.update(|rs| rs.push(r))
-                })
-                .await
+                if let Outcome::Cancelled =
+                    run_benchmark(&model, &tasks, options, flag.clone(), |p| run.set(BenchState::Running(p)), |r| {
+                        results.update(|rs| rs.push(r))
+                    })
+                    .await?
+                {
+                    return Ok(Outcome::Cancelled);
+                }
+                // The probe takes a non-negative seed, as `tinyeval run` passes it on.
+                let probe_seed = u64::try_from(settings.seed).map_err(|_| format!("the seed {} must not be negative for the probe", settings.seed));
+                for name in names.iter().filter_map(|n| n.strip_prefix(PROBE_PREFIX)) {
+                    let task = tinyeval_core::probe::probe_task(name).map_err(|e| e.to_string())?;
+                    let on_progress = |(done, total): (usize, usize)| run.set(BenchState::Loading(format!("probe {name}: {done}/{total} texts")));
+                    run.set(BenchState::Loading(format!("probe {name}: reading Leaner-GLUE…")));
+                    match run_probe(&model, task, &base, settings.limit, settings.batch_size, probe_seed.clone()?, &flag, on_progress).await? {
+                        Outcome::Done(r) => probe_results.update(|rs| rs.push(r)),
+                        Outcome::Cancelled => return Ok(Outcome::Cancelled),
+                    }
+                }
+                Ok(Outcome::Done(()))
             }
             .await;
             let done = results.get_untracked();
+            let probed = probe_results.get_untracked().len();
             run.set(match outcome {
+                Ok(Outcome::Done(())) if done.is_empty() => BenchState::Done(format!("{probed} task(s) probed")),
                 Ok(Outcome::Done(())) => {
                     settings_used.set(Some(settings.clone()));
                     let label = format!("{} · {}", model.name, done.iter().map(|r| r.task.as_str()).collect::<Vec<_>>().join(", "));
                     state
                         .runs
                         .update(|runs| runs.push(RunSummary::from_results(label, model.name.clone(), backend, settings, &done)));
-                    BenchState::Done(format!("{} task(s) evaluated; added to Compare", done.len()))
+                    let probed = if probed > 0 { format!(", {probed} probed") } else { String::new() };
+                    BenchState::Done(format!("{} task(s) evaluated{probed}; added to Compare", done.len()))
                 }
                 Ok(Outcome::Cancelled) => BenchState::Cancelled,
                 Err(e) => BenchState::Failed(e),
@@ -163,13 +195,17 @@ pub fn BenchmarksTab() -> impl IntoView {
         let mut categories = Vec::new();
         let mut values = Vec::new();
         for r in &rs {
-            for (name, m) in &r.metrics {
+            // Perplexities are unbounded: they would flatten every other bar.
+            for (name, m) in r.metrics.iter().filter(|(name, _)| !name.ends_with("perplexity")) {
                 categories.push(format!("{} {name}", r.task));
                 values.push(Some((m.value, m.stderr)));
             }
         }
         let model = state.target.model_untracked().map(|m| m.name.clone()).unwrap_or_default();
-        Some(bar_chart(&format!("{model}: accuracy ± stderr"), "score", &categories, &[BarSeries { name: model, values }]))
+        if categories.is_empty() {
+            return None;
+        }
+        Some(bar_chart(&format!("{model}: scores ± stderr"), "score", &categories, &[BarSeries { name: model, values }]))
     });
 
     let export = move |kind: &'static str| {
@@ -208,6 +244,13 @@ pub fn BenchmarksTab() -> impl IntoView {
             </fieldset>
             <fieldset>
                 <legend>"Leaner-GLUE and Leaner-Pretrain (TinyHelen's files, read from a URL)"</legend>
+                <p class="suites">
+                    "Whole suites: "
+                    {suites
+                        .iter()
+                        .map(|g| view! { <SuiteCheckbox name=g.group.clone() tasks=g.task.clone() selected=selected /> })
+                        .collect_view()}
+                </p>
                 {glue
                     .iter()
                     .map(|t| {
@@ -227,8 +270,16 @@ pub fn BenchmarksTab() -> impl IntoView {
                 <small>"Files are read from here only when one of these tasks is run."</small>
             </fieldset>
             <fieldset>
+                <legend>"Linear probe on Leaner-GLUE (leaner_glue_probe; the limit applies to every split)"</legend>
+                <SuiteCheckbox name="leaner_glue_probe".to_string() tasks=probe_names.clone() selected=selected />
+                {probe_names
+                    .iter()
+                    .map(|name| view! { <TaskCheckbox name=name.clone() selected=selected toggle=toggle /> })
+                    .collect_view()}
+            </fieldset>
+            <fieldset>
                 <legend>"Your own task"</legend>
-                <label for="task-upload">"A task YAML (lm-eval-harness format) with its data files (JSONL, JSON or CSV)"</label>
+                <label for="task-upload">"A task YAML (lm-eval-harness format) with its data files (JSONL, JSON or CSV); paths starting {tinyhelen}/ are read from the TinyHelen base URL"</label>
                 <input id="task-upload" type="file" multiple accept=".yaml,.yml,.jsonl,.json,.csv" data-testid="task-upload" on:change=on_upload />
                 {move || uploaded.get().map(|t| {
                     let name = t.config.task.clone();
@@ -275,10 +326,13 @@ pub fn BenchmarksTab() -> impl IntoView {
                 _ => None,
             }}
         </section>
+        <Show when=move || !probe_results.get().is_empty()>
+            <ProbeResults results=probe_results />
+        </Show>
         <Show when=move || !results.get().is_empty()>
             <section class="card" aria-labelledby="results-title">
                 <h2 id="results-title">"Results"</h2>
-                <ResultsTable results=results />
+                <ResultsTable results=results groups=suites.clone() />
                 <Chart svg=chart name="benchmark" />
                 <div class="actions">
                     <button class="secondary" data-testid="export-json" on:click=move |_| export("json") disabled=move || settings_used.get().is_none()>"Results JSON (lm-eval layout)"</button>
@@ -318,177 +372,34 @@ fn TaskCheckbox(name: String, selected: RwSignal<Vec<String>>, toggle: impl Fn(S
     }
 }
 
-#[component]
-fn ResultsTable(results: RwSignal<Vec<TaskResult>>) -> impl IntoView {
-    view! {
-        <div class="scroll">
-            <table data-testid="results-table">
-                <thead>
-                    <tr>
-                        <th scope="col">"task"</th>
-                        <th scope="col">"k-shot"</th>
-                        <th scope="col">"metric"</th>
-                        <th scope="col">"value"</th>
-                        <th scope="col">"± stderr"</th>
-                        <th scope="col">"docs"</th>
-                    </tr>
-                </thead>
-                <tbody>
-                    {move || {
-                        results
-                            .get()
-                            .into_iter()
-                            .flat_map(|r| {
-                                let n = r.samples.len();
-                                let shots = r.num_fewshot;
-                                let task = r.task.clone();
-                                r.metrics
-                                    .into_iter()
-                                    .map(move |(name, m)| {
-                                        let metric_attr = name.clone();
-                                        let stderr = m.stderr.map(|s| format!("{s:.4}")).unwrap_or_else(|| "—".into());
-                                        view! {
-                                            <tr
-                                                data-testid="result-row"
-                                                data-task=task.clone()
-                                                data-metric=metric_attr
-                                                data-value=m.value.to_string()
-                                                data-stderr=m.stderr.map(|s| s.to_string()).unwrap_or_default()
-                                            >
-                                                <td>{task.clone()}</td>
-                                                <td>{shots}</td>
-                                                <td>{name}</td>
-                                                <td>{format!("{:.4}", m.value)}</td>
-                                                <td>{stderr}</td>
-                                                <td>{n}</td>
-                                            </tr>
-                                        }
-                                    })
-                                    .collect::<Vec<_>>()
-                            })
-                            .collect_view()
-                    }}
-                </tbody>
-            </table>
-        </div>
-    }
-}
+/// Names of the probe's tasks in the task list, as `tinyeval run --tasks` takes them.
+const PROBE_PREFIX: &str = "leaner_glue_probe_";
 
-/// Rows shown at most, so that the page stays quick on big tasks.
-const MAX_ROWS: usize = 200;
-
+/// Chooses or clears all of a suite's tasks at once; ticked when all are chosen.
 #[component]
-fn SamplesView(results: RwSignal<Vec<TaskResult>>) -> impl IntoView {
-    let task = RwSignal::new(String::new());
-    let filter = RwSignal::new(String::from("all"));
-    let search = RwSignal::new(String::new());
-    let rows = move || {
-        let rs = results.get();
-        let wanted = task.get();
-        let Some(r) = rs.iter().find(|r| r.task == wanted).or(rs.first()) else { return Vec::new() };
-        let needle = search.get().to_lowercase();
-        let f = filter.get();
-        r.samples
-            .iter()
-            .filter_map(|s| {
-                let lls: Vec<f64> = s.resps.iter().filter_map(Response::logprob).collect();
-                let correct = s.metrics.get("acc").map(|v| matches!(v, tinyeval_core::tasks::metrics::SampleValue::Score(x) if *x == 1.0));
-                let prompt = match s.arguments.first() {
-                    Some(Request::Loglikelihood { context, .. } | Request::Generate { context, .. }) => context.clone(),
-                    Some(Request::Rolling { text }) => text.clone(),
-                    None => String::new(),
-                };
-                let continuations: Vec<String> = s
-                    .arguments
-                    .iter()
-                    .filter_map(|a| match a {
-                        Request::Loglikelihood { continuation, .. } => Some(continuation.clone()),
-                        _ => None,
-                    })
-                    .collect();
-                let keep = match f.as_str() {
-                    "correct" => correct == Some(true),
-                    "wrong" => correct == Some(false),
-                    _ => true,
-                } && (needle.is_empty() || prompt.to_lowercase().contains(&needle));
-                keep.then(|| (s.doc_id, prompt, continuations, lls, s.target.clone(), correct))
-            })
-            .collect::<Vec<_>>()
+fn SuiteCheckbox(name: String, tasks: Vec<String>, selected: RwSignal<Vec<String>>) -> impl IntoView {
+    let id = format!("suite-{name}");
+    let (for_id, testid) = (id.clone(), id.clone());
+    let all = tasks.clone();
+    let on_change = move |ev: leptos::ev::Event| {
+        let on = event_target_checked(&ev);
+        selected.update(|s| {
+            s.retain(|n| !tasks.contains(n));
+            if on {
+                s.extend(tasks.iter().cloned());
+            }
+        })
     };
     view! {
-        <section class="card" aria-labelledby="samples-title">
-            <h2 id="samples-title">"Per-sample view"</h2>
-            <div class="options">
-                <label>
-                    "Task"
-                    <select data-testid="samples-task" on:change=move |ev| task.set(event_target_value(&ev))>
-                        {move || results.get().into_iter().map(|r| view! { <option value=r.task.clone()>{r.task.clone()}</option> }).collect_view()}
-                    </select>
-                </label>
-                <label>
-                    "Show"
-                    <select data-testid="samples-filter" on:change=move |ev| filter.set(event_target_value(&ev))>
-                        <option value="all">"all"</option>
-                        <option value="correct">"right only"</option>
-                        <option value="wrong">"wrong only"</option>
-                    </select>
-                </label>
-                <label>
-                    "Prompt contains"
-                    <input type="search" data-testid="samples-search" prop:value=move || search.get() on:input=move |ev| search.set(event_target_value(&ev)) />
-                </label>
-            </div>
-            <p data-testid="samples-count">{move || {
-                let n = rows().len();
-                if n > MAX_ROWS { format!("{n} samples (the first {MAX_ROWS} shown)") } else { format!("{n} samples") }
-            }}</p>
-            <div class="scroll">
-                <table data-testid="samples-table">
-                    <thead>
-                        <tr>
-                            <th scope="col">"doc"</th>
-                            <th scope="col">"prompt"</th>
-                            <th scope="col">"choices: log-likelihood"</th>
-                            <th scope="col">"gold"</th>
-                            <th scope="col">"right?"</th>
-                        </tr>
-                    </thead>
-                    <tbody>
-                        {move || {
-                            rows()
-                                .into_iter()
-                                .take(MAX_ROWS)
-                                .map(|(doc_id, prompt, conts, lls, target, correct)| {
-                                    let best = lls.iter().enumerate().fold(0, |b, (i, &x)| if x > lls[b] { i } else { b });
-                                    let short: String = prompt.chars().rev().take(160).collect::<Vec<_>>().into_iter().rev().collect();
-                                    let cut = short.len() < prompt.len();
-                                    let lls_attr = serde_json::to_string(&lls).unwrap_or_default();
-                                    view! {
-                                        <tr data-testid="sample-row" data-doc-id=doc_id.to_string() data-lls=lls_attr data-correct=correct.map(|c| c.to_string()).unwrap_or_default()>
-                                            <td>{doc_id}</td>
-                                            <td class="prompt" title=prompt.clone()>{if cut { format!("…{short}") } else { short }}</td>
-                                            <td>
-                                                <ul class="choices">
-                                                    {conts
-                                                        .into_iter()
-                                                        .zip(lls)
-                                                        .enumerate()
-                                                        .map(|(i, (c, ll))| view! {
-                                                            <li class=if i == best { "picked" } else { "" }>{format!("{c:?}: {ll:.4}")}</li>
-                                                        })
-                                                        .collect_view()}
-                                                </ul>
-                                            </td>
-                                            <td>{target.to_string()}</td>
-                                            <td>{match correct { Some(true) => "✓ right", Some(false) => "✗ wrong", None => "—" }}</td>
-                                        </tr>
-                                    }
-                                })
-                                .collect_view()
-                        }}
-                    </tbody>
-                </table>
-            </div>
-        </section>
+        <label class="check" for=for_id>
+            <input
+                type="checkbox"
+                id=id
+                data-testid=testid
+                prop:checked=move || { let s = selected.get(); all.iter().all(|t| s.contains(t)) }
+                on:change=on_change
+            />
+            {name}
+        </label>
     }
 }

@@ -1,7 +1,8 @@
 //! Contamination: has the model seen these texts? A labelled set, or a
 //! benchmark task with a membership manifest; detection methods and k; AUROC
 //! and TPR at low FPR per method, ROC curves, score histograms, items ranked by
-//! score with a token heat map; and a box to check any passage.
+//! score with a token heat map; a box to check any passage; and the model-free
+//! n-gram overlap of a task with a corpus.
 
 use std::cell::Cell;
 use std::rc::Rc;
@@ -12,6 +13,7 @@ use tinyeval_core::TextScores;
 use tinyeval_core::detection::Method;
 
 use super::chart::Chart;
+use super::overlap_panel::OverlapPanel;
 use super::token_view::TokenView;
 use super::{AppState, read_input_files};
 use crate::contamination::{Item, MethodResult, detect, items_from_task, parse_labelled_set, parse_manifest, passage_scores};
@@ -321,6 +323,7 @@ pub fn ContaminationTab() -> impl IntoView {
             }
         })}
         <PassageCheck />
+        <OverlapPanel />
     }
 }
 

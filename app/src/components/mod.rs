@@ -1,11 +1,14 @@
 //! The page's components. State lives in signals (the [`AppState`] in context,
 //! and each tab's own); computation lives in the plain modules next to this one.
 
+mod bench_results;
 mod benchmarks_tab;
 mod chart;
 mod compare_tab;
 mod contamination_tab;
 mod models_tab;
+mod overlap_panel;
+mod probe_results;
 mod token_view;
 
 use std::rc::Rc;
