@@ -14,6 +14,11 @@ const setFile = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'tinyeval-shots-
 const docs = fs.readFileSync(path.join(repo, 'public', 'tasks', 'demo', 'demo_sentiment_test.jsonl'), 'utf8').trim().split('\n').slice(0, 60);
 fs.writeFileSync(setFile, docs.map((l, i) => JSON.stringify({ input: JSON.parse(l).sentence, label: i % 3 === 0 ? 1 : 0 })).join('\n') + '\n');
 
+// Leaner-Eval's questions and the Leaner-Pretrain train files (the Leaner vocabulary), picked as files.
+const tinyhelen = path.resolve(repo, '..', 'shared', 'data', 'tinyhelen');
+const leanerTrain = path.join(tinyhelen, 'data', 'leaner', '10M', 'train');
+const haveTinyhelen = fs.existsSync(leanerTrain);
+
 const browser = await chromium.launch({
   executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium',
   args: ['--enable-unsafe-webgpu', '--no-sandbox', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run', '--disable-quic'],
@@ -38,6 +43,21 @@ for (const [suffix, viewport] of [['', { width: 1280, height: 720 }], ['-phone',
   await done();
   await page.getByTestId('results-table').scrollIntoViewIfNeeded();
   await page.screenshot({ path: path.join(out, `benchmarks${suffix}.png`), fullPage: true });
+
+  if (haveTinyhelen) {
+    await page.getByTestId('tab-leaner-eval').click();
+    await page.getByTestId('le-questions-upload').setInputFiles(path.join(tinyhelen, 'data', 'leaner', 'eval', 'all.jsonl'));
+    await page.getByTestId('le-train-upload').setInputFiles(fs.readdirSync(leanerTrain).filter((f) => f.endsWith('.jsonl')).map((f) => path.join(leanerTrain, f)));
+    await page.getByTestId('le-opt-limit').fill('4');
+    await page.getByTestId('le-opt-max-tokens').fill('48');
+    done = await finished(page, 'le-status');
+    await page.getByTestId('le-run').click();
+    await done();
+    await page.getByTestId('le-response').first().getByTestId('le-rate-grammar').selectOption('3');
+    await page.screenshot({ path: path.join(out, `leaner-eval${suffix}.png`), fullPage: true });
+  } else {
+    console.log(`no TinyHelen data at ${tinyhelen}: no Leaner-Eval screenshot`);
+  }
 
   await page.getByTestId('tab-contamination').click();
   await page.getByTestId('source-labelled').check();

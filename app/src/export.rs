@@ -117,7 +117,7 @@ pub fn results_json(results: &[TaskResult], model: &str, backend: &str, settings
     Value::Object(merged)
 }
 
-fn csv_field(s: &str) -> String {
+pub fn csv_field(s: &str) -> String {
     if s.contains([',', '"', '\n']) { format!("\"{}\"", s.replace('"', "\"\"")) } else { s.to_string() }
 }
 

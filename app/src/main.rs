@@ -7,6 +7,7 @@ mod components;
 mod contamination;
 mod export;
 mod fetch;
+mod leaner_eval_run;
 mod model_loading;
 mod overlap;
 mod plots;

@@ -6,6 +6,7 @@ mod benchmarks_tab;
 mod chart;
 mod compare_tab;
 mod contamination_tab;
+mod leaner_eval_tab;
 mod models_tab;
 mod overlap_panel;
 mod probe_results;
@@ -23,6 +24,7 @@ use crate::model_loading::{BuiltinModel, DownloadProgress, ModelSource, builtin_
 use benchmarks_tab::BenchmarksTab;
 use compare_tab::CompareTab;
 use contamination_tab::ContaminationTab;
+use leaner_eval_tab::LeanerEvalTab;
 use models_tab::ModelsTab;
 
 #[derive(Clone)]
@@ -75,17 +77,19 @@ impl ModelSlot {
 pub enum Tab {
     Models,
     Benchmarks,
+    LeanerEval,
     Contamination,
     Compare,
 }
 
 impl Tab {
-    const ALL: [Tab; 4] = [Tab::Models, Tab::Benchmarks, Tab::Contamination, Tab::Compare];
+    const ALL: [Tab; 5] = [Tab::Models, Tab::Benchmarks, Tab::LeanerEval, Tab::Contamination, Tab::Compare];
 
     fn id(self) -> &'static str {
         match self {
             Tab::Models => "models",
             Tab::Benchmarks => "benchmarks",
+            Tab::LeanerEval => "leaner-eval",
             Tab::Contamination => "contamination",
             Tab::Compare => "compare",
         }
@@ -95,6 +99,7 @@ impl Tab {
         match self {
             Tab::Models => "Models",
             Tab::Benchmarks => "Benchmarks",
+            Tab::LeanerEval => "Instruction following",
             Tab::Contamination => "Contamination",
             Tab::Compare => "Compare",
         }
@@ -254,6 +259,9 @@ pub fn App() -> impl IntoView {
             </section>
             <section role="tabpanel" id="panel-benchmarks" aria-labelledby="tab-benchmarks" hidden=move || state.tab.get() != Tab::Benchmarks>
                 <BenchmarksTab />
+            </section>
+            <section role="tabpanel" id="panel-leaner-eval" aria-labelledby="tab-leaner-eval" hidden=move || state.tab.get() != Tab::LeanerEval>
+                <LeanerEvalTab />
             </section>
             <section role="tabpanel" id="panel-contamination" aria-labelledby="tab-contamination" hidden=move || state.tab.get() != Tab::Contamination>
                 <ContaminationTab />

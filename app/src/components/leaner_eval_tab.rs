@@ -1,0 +1,611 @@
+//! Instruction following (Leaner-Eval): questions from a URL or a file; the
+//! target model answers each after TinyHelen's prompt, streaming token by
+//! token, with progress, tokens/s and cancel; judge-free metrics per response
+//! and their means; an optional OpenAI-compatible judge; 0–5 ratings by hand,
+//! kept on this device; exports. The work is in [`crate::leaner_eval_run`].
+
+use std::cell::Cell;
+use std::rc::Rc;
+
+use leptos::prelude::*;
+use leptos::task::spawn_local;
+use tinyeval_core::judge::JudgeScores;
+use tinyeval_core::leaner_eval::{Question, Vocabulary};
+
+use super::{AppState, read_input_files};
+use crate::export::download;
+use crate::leaner_eval_run::{
+    CRITERIA, GenerationProgress, HumanRating, JudgeEndpoint, QUESTION_FILES, QUESTIONS_PATH, QuestionSet, Response, RunRecord,
+    RunSettings, ScoredResponse, aggregates, build_vocabulary, fetch_judge_prompt, fetch_train_files, generate_responses,
+    higher_is_better, judge_response, parse_settings, questions_from_file, questions_from_url, remember_key, remembered_key,
+    responses_csv, responses_jsonl, results_json, store_rating, stored_rating, tinyhelen_url,
+};
+use crate::model_loading::LocalFile;
+use crate::runs::Outcome;
+use crate::task_loading::TINYHELEN_BASE;
+
+#[derive(Clone, Debug, PartialEq)]
+enum RunState {
+    Idle,
+    Preparing(String),
+    Generating(GenerationProgress),
+    Done(String),
+    Cancelled,
+    Failed(String),
+}
+
+impl RunState {
+    fn text(&self) -> String {
+        match self {
+            RunState::Idle => String::new(),
+            RunState::Preparing(s) => format!("Running: {s}"),
+            RunState::Generating(p) => format!(
+                "Running: question {} of {} · {} tokens · {:.0} tokens/s",
+                p.question + 1,
+                p.questions,
+                p.tokens,
+                p.tokens_per_second
+            ),
+            RunState::Done(s) => format!("Done: {s}"),
+            RunState::Cancelled => "Cancelled".into(),
+            RunState::Failed(e) => format!("Error: {e}"),
+        }
+    }
+
+    fn is_running(&self) -> bool {
+        matches!(self, RunState::Preparing(_) | RunState::Generating(_))
+    }
+}
+
+#[derive(Clone, Debug, PartialEq)]
+enum JudgeState {
+    NotRun,
+    Waiting,
+    Scored(JudgeScores),
+    Failed(String),
+}
+
+/// One question of the run, with what the page knows of its response so far.
+#[derive(Clone)]
+struct Row {
+    /// Which run made the row (keys the list, so that a new run draws new rows).
+    run: u32,
+    doc_id: usize,
+    question: Question,
+    /// The response as it streams in.
+    text: RwSignal<String>,
+    /// Set once the response is finished, with its metrics.
+    response: RwSignal<Option<Response>>,
+    judge: RwSignal<JudgeState>,
+    rating: RwSignal<HumanRating>,
+}
+
+/// The finished responses of `rows` with their scores (tracked).
+fn scored(rows: &[Row]) -> Vec<ScoredResponse> {
+    rows.iter()
+        .filter_map(|r| {
+            let response = r.response.get()?;
+            let judge = match r.judge.get() {
+                JudgeState::Scored(s) => Some(Ok(s)),
+                JudgeState::Failed(e) => Some(Err(e)),
+                JudgeState::NotRun | JudgeState::Waiting => None,
+            };
+            Some(ScoredResponse { doc_id: r.doc_id, question: r.question.clone(), response, judge, human: r.rating.get() })
+        })
+        .collect()
+}
+
+/// What the last run was, for its results file.
+#[derive(Clone, Debug, PartialEq)]
+struct RunInfo {
+    model: String,
+    backend: String,
+    questions: String,
+    vocabulary: String,
+    settings: RunSettings,
+}
+
+/// "N questions from SOURCE".
+fn loaded_note(set: &QuestionSet) -> String {
+    let n = set.questions.len();
+    format!("{n} question{} from {}", if n == 1 { "" } else { "s" }, set.source)
+}
+
+#[component]
+pub fn LeanerEvalTab() -> impl IntoView {
+    let state = expect_context::<AppState>();
+    let questions_url = RwSignal::new(tinyhelen_url(TINYHELEN_BASE, QUESTIONS_PATH, QUESTION_FILES[0]));
+    let questions = RwSignal::new(None::<QuestionSet>);
+    let questions_note = RwSignal::new(None::<Result<String, String>>);
+    let limit = RwSignal::new(String::from("20"));
+    let max_new_tokens = RwSignal::new(String::from("128"));
+    let temperature = RwSignal::new(String::from("0"));
+    let top_p = RwSignal::new(String::from("1"));
+    let seed = RwSignal::new(String::from("0"));
+    let tinyhelen_base = RwSignal::new(TINYHELEN_BASE.to_string());
+    let train_files = RwSignal::new_local(Vec::<LocalFile>::new());
+    // The Leaner vocabulary of the last run, for the model and files it was built from.
+    let vocabulary = StoredValue::new_local(None::<(String, Rc<Vocabulary>)>);
+    let run = RwSignal::new(RunState::Idle);
+    let finished_runs = RwSignal::new(0u32);
+    let rows = RwSignal::new(Vec::<Row>::new());
+    let run_info = RwSignal::new(None::<RunInfo>);
+    let cancel = StoredValue::new_local(Rc::new(Cell::new(false)));
+    let export_error = RwSignal::new(None::<String>);
+    let rating_error = RwSignal::new(None::<String>);
+
+    let judge_url = RwSignal::new(String::new());
+    let judge_model = RwSignal::new(String::new());
+    let stored_key = remembered_key();
+    let remember = RwSignal::new(stored_key.is_some());
+    let judge_key = RwSignal::new(stored_key.unwrap_or_default());
+    let judge_run = RwSignal::new(RunState::Idle);
+    let judge_finished = RwSignal::new(0u32);
+    let judged_with = RwSignal::new(None::<JudgeEndpoint>);
+    let key_error = RwSignal::new(None::<String>);
+
+    let load_url = move |_| {
+        let url = questions_url.get_untracked();
+        questions_note.set(Some(Ok(format!("reading {url}…"))));
+        spawn_local(async move {
+            match questions_from_url(&url).await {
+                Ok(set) => {
+                    questions_note.set(Some(Ok(loaded_note(&set))));
+                    questions.set(Some(set));
+                }
+                Err(e) => questions_note.set(Some(Err(e))),
+            }
+        });
+    };
+    let on_questions_file = move |ev: leptos::ev::Event| {
+        let input: web_sys::HtmlInputElement = event_target(&ev);
+        let files = input.files();
+        spawn_local(async move {
+            let loaded = read_input_files(files)
+                .await
+                .and_then(|f| f.into_iter().next().ok_or_else(|| "no file chosen".to_string()))
+                .and_then(|f| questions_from_file(&f));
+            match loaded {
+                Ok(set) => {
+                    questions_note.set(Some(Ok(loaded_note(&set))));
+                    questions.set(Some(set));
+                }
+                Err(e) => questions_note.set(Some(Err(e))),
+            }
+            input.set_value("");
+        });
+    };
+    let on_train_files = move |ev: leptos::ev::Event| {
+        let input: web_sys::HtmlInputElement = event_target(&ev);
+        let files = input.files();
+        spawn_local(async move {
+            match read_input_files(files).await {
+                Ok(f) => train_files.set(f),
+                Err(e) => run.set(RunState::Failed(e)),
+            }
+            input.set_value("");
+        });
+    };
+
+    let start = move |_| {
+        let Some(model) = state.target.model_untracked() else { return };
+        let Some(set) = questions.get_untracked() else {
+            return run.set(RunState::Failed("load the questions first (a URL or a file)".into()));
+        };
+        let settings = match parse_settings(
+            &limit.get_untracked(),
+            &max_new_tokens.get_untracked(),
+            &temperature.get_untracked(),
+            &top_p.get_untracked(),
+            &seed.get_untracked(),
+        ) {
+            Ok(s) => s,
+            Err(e) => return run.set(RunState::Failed(e)),
+        };
+        let chosen: Vec<Question> = set.questions.iter().take(settings.limit.unwrap_or(usize::MAX)).cloned().collect();
+        let uploaded = train_files.get_untracked();
+        let base = tinyhelen_base.get_untracked();
+        let vocabulary_source = if uploaded.is_empty() {
+            tinyhelen_url(&base, crate::leaner_eval_run::TRAIN_PATH, "")
+        } else {
+            uploaded.iter().map(|f| f.path.as_str()).collect::<Vec<_>>().join(", ")
+        };
+        let run_id = finished_runs.get_untracked();
+        rows.set(
+            chosen
+                .iter()
+                .enumerate()
+                .map(|(doc_id, q)| Row {
+                    run: run_id,
+                    doc_id,
+                    question: q.clone(),
+                    text: RwSignal::new(String::new()),
+                    response: RwSignal::new(None),
+                    judge: RwSignal::new(JudgeState::NotRun),
+                    rating: RwSignal::new(stored_rating(&model.name, q)),
+                })
+                .collect(),
+        );
+        run_info.set(Some(RunInfo {
+            model: model.name.clone(),
+            backend: state.backend.get_untracked().map(|b| b.short_name().to_string()).unwrap_or_default(),
+            questions: set.source.clone(),
+            vocabulary: vocabulary_source.clone(),
+            settings: settings.clone(),
+        }));
+        judged_with.set(None);
+        let flag = Rc::new(Cell::new(false));
+        cancel.set_value(flag.clone());
+        state.busy.set(true);
+        spawn_local(async move {
+            let outcome = async {
+                let key = format!("{}\u{1f}{vocabulary_source}", model.name);
+                let cached = vocabulary.get_value().filter(|(k, _)| *k == key).map(|(_, v)| v);
+                let vocab = match cached {
+                    Some(v) => v,
+                    None => {
+                        let files = if uploaded.is_empty() {
+                            fetch_train_files(&base, |url| run.set(RunState::Preparing(format!("reading {url}…")))).await?
+                        } else {
+                            uploaded
+                        };
+                        let built = build_vocabulary(&files, &model.tokenizer, &flag, |done, total| {
+                            run.set(RunState::Preparing(format!("Leaner vocabulary: {done}/{total} documents")))
+                        })
+                        .await
+                        .map_err(|e| format!("the Leaner vocabulary: {e}"))?;
+                        let Outcome::Done(v) = built else { return Ok(Outcome::Cancelled) };
+                        let v = Rc::new(v);
+                        vocabulary.set_value(Some((key, v.clone())));
+                        v
+                    }
+                };
+                let shown = rows.get_untracked();
+                generate_responses(
+                    &model,
+                    &chosen,
+                    &settings.generation,
+                    &vocab,
+                    &flag,
+                    |p| run.set(RunState::Generating(p)),
+                    |i, piece| shown[i].text.update(|t| t.push_str(piece)),
+                    |i, response| {
+                        // The finished text (with anything held back while streaming).
+                        shown[i].text.set(response.text.clone());
+                        shown[i].response.set(Some(response));
+                    },
+                )
+                .await
+            }
+            .await;
+            run.set(match outcome {
+                Ok(Outcome::Done(())) => RunState::Done(format!("{} responses", chosen.len())),
+                Ok(Outcome::Cancelled) => RunState::Cancelled,
+                Err(e) => RunState::Failed(e),
+            });
+            state.busy.set(false);
+            finished_runs.update(|n| *n += 1);
+        });
+    };
+    let stop = move |_| cancel.get_value().set(true);
+    let running = move || run.get().is_running() || judge_run.get().is_running();
+
+    let start_judge = move |_| {
+        let endpoint = JudgeEndpoint { base_url: judge_url.get_untracked(), model: judge_model.get_untracked(), key: judge_key.get_untracked() };
+        if endpoint.base_url.trim().is_empty() || endpoint.model.trim().is_empty() {
+            return judge_run.set(RunState::Failed("give the endpoint's base URL and the judge's model name".into()));
+        }
+        let pending: Vec<Row> = rows.get_untracked().into_iter().filter(|r| r.response.get_untracked().is_some()).collect();
+        if pending.is_empty() {
+            return judge_run.set(RunState::Failed("no responses to judge yet".into()));
+        }
+        let base = tinyhelen_base.get_untracked();
+        let flag = Rc::new(Cell::new(false));
+        cancel.set_value(flag.clone());
+        judged_with.set(Some(endpoint.clone()));
+        for r in &pending {
+            r.judge.set(JudgeState::Waiting);
+        }
+        judge_run.set(RunState::Preparing("reading TinyHelen's judge prompt…".into()));
+        spawn_local(async move {
+            let outcome = async {
+                let template = fetch_judge_prompt(&base).await?;
+                let mut failures = 0;
+                for (i, r) in pending.iter().enumerate() {
+                    if flag.get() {
+                        return Ok(None);
+                    }
+                    judge_run.set(RunState::Preparing(format!("judging response {} of {}…", i + 1, pending.len())));
+                    let Some(response) = r.response.get_untracked() else { continue };
+                    // An endpoint's error is the item's; the next item is tried all the same.
+                    r.judge.set(match judge_response(&endpoint, &template, &r.question.question, &response.text).await {
+                        Ok(s) => JudgeState::Scored(s),
+                        Err(e) => {
+                            failures += 1;
+                            JudgeState::Failed(e)
+                        }
+                    });
+                }
+                Ok::<_, String>(Some(failures))
+            }
+            .await;
+            for r in &pending {
+                if r.judge.get_untracked() == JudgeState::Waiting {
+                    r.judge.set(JudgeState::NotRun);
+                }
+            }
+            judge_run.set(match outcome {
+                Ok(Some(0)) => RunState::Done(format!("{} responses judged", pending.len())),
+                Ok(Some(n)) => RunState::Done(format!("{} responses judged, {n} without scores (see each response)", pending.len())),
+                Ok(None) => RunState::Cancelled,
+                Err(e) => RunState::Failed(e),
+            });
+            judge_finished.update(|n| *n += 1);
+        });
+    };
+    let set_remember = move |on: bool| {
+        remember.set(on);
+        let key = judge_key.get_untracked();
+        key_error.set(remember_key(on.then_some(key.as_str())).err());
+    };
+    let set_key = move |key: String| {
+        if remember.get_untracked() {
+            key_error.set(remember_key(Some(&key)).err());
+        }
+        judge_key.set(key);
+    };
+
+    let results = Memo::new(move |_| scored(&rows.get()));
+    let means = Memo::new(move |_| aggregates(&results.get()));
+    let export = move |kind: &'static str| {
+        let rs = results.get_untracked();
+        let Some(info) = run_info.get_untracked() else { return };
+        let outcome = match kind {
+            "json" => {
+                let judge = judged_with.get_untracked();
+                let record = RunRecord {
+                    model: &info.model,
+                    backend: &info.backend,
+                    questions: &info.questions,
+                    vocabulary: &info.vocabulary,
+                    settings: &info.settings,
+                    judge: judge.as_ref(),
+                };
+                serde_json::to_vec_pretty(&results_json(&rs, &record))
+                    .map_err(|e| e.to_string())
+                    .and_then(|b| download("leaner_eval_results.json", "application/json", &b))
+            }
+            "jsonl" => download("leaner_eval_responses.jsonl", "application/jsonl", responses_jsonl(&info.model, &rs).as_bytes()),
+            _ => download("leaner_eval_responses.csv", "text/csv", responses_csv(&info.model, &rs).as_bytes()),
+        };
+        export_error.set(outcome.err());
+    };
+    let rate = move |row: Row, criterion: &'static str, value: String| {
+        let Some(info) = run_info.get_untracked() else { return };
+        row.rating.update(|r| r.set(criterion, value.parse().ok()));
+        rating_error.set(store_rating(&info.model, &row.question, &row.rating.get_untracked()).err());
+    };
+
+    view! {
+        <section class="card" aria-labelledby="le-title">
+            <h2 id="le-title">"Instruction following (Leaner-Eval)"</h2>
+            <p class="legend">
+                "The model answers TinyHelen's instruction questions after the prompt "
+                <code>"### TASK INPUT: … ### RESPONSE:"</code>
+                ", as "<code>"tinyeval leaner-eval"</code>" does; each response gets judge-free metrics, and optionally an LLM judge's and your own 0–5 scores."
+            </p>
+            <fieldset>
+                <legend>"Questions (Leaner-Eval JSONL: one "<code>"question"</code>" per line)"</legend>
+                <label for="le-questions-url">"URL"</label>
+                <div class="actions">
+                    <input id="le-questions-url" class="wide" type="url" data-testid="le-questions-url" prop:value=move || questions_url.get() on:input=move |ev| questions_url.set(event_target_value(&ev)) />
+                    <select aria-label="TinyHelen's question files on Hugging Face" data-testid="le-questions-preset" on:change=move |ev| questions_url.set(event_target_value(&ev))>
+                        {QUESTION_FILES
+                            .into_iter()
+                            .map(|f| {
+                                let url = tinyhelen_url(TINYHELEN_BASE, QUESTIONS_PATH, f);
+                                view! { <option value=url>{format!("Hugging Face · EmpathYang/TinyHelen · {f}")}</option> }
+                            })
+                            .collect_view()}
+                    </select>
+                    <button class="secondary" data-testid="le-questions-load" on:click=load_url>"Load"</button>
+                </div>
+                <label for="le-questions-file">"or a file"</label>
+                <input id="le-questions-file" type="file" accept=".jsonl,.json" data-testid="le-questions-upload" on:change=on_questions_file />
+                {move || questions_note.get().map(|note| match note {
+                    Ok(s) => view! { <p data-testid="le-questions-status" role="status">{s}</p> }.into_any(),
+                    Err(e) => view! { <p class="error" role="alert" data-testid="le-questions-status">{e}</p> }.into_any(),
+                })}
+            </fieldset>
+            <fieldset>
+                <legend>"Leaner vocabulary (for the Leaner word and token shares)"</legend>
+                <label for="le-tinyhelen-base">"TinyHelen base URL (the Leaner-Pretrain train files, and the judge's prompt)"</label>
+                <input id="le-tinyhelen-base" class="wide" type="url" data-testid="le-tinyhelen-base" prop:value=move || tinyhelen_base.get() on:input=move |ev| tinyhelen_base.set(event_target_value(&ev)) />
+                <label for="le-train-files">"or the train files themselves ("<code>"data/leaner/10M/train/*.jsonl"</code>")"</label>
+                <input id="le-train-files" type="file" multiple accept=".jsonl" data-testid="le-train-upload" on:change=on_train_files />
+                {move || {
+                    let n = train_files.get().len();
+                    (n > 0).then(|| view! { <p data-testid="le-train-status">{format!("{n} train file(s) chosen; read from your disk, nothing is uploaded")}</p> })
+                }}
+            </fieldset>
+            <div class="options">
+                <label>"Limit (questions; empty = all)" <input type="number" min="1" data-testid="le-opt-limit" prop:value=move || limit.get() on:input=move |ev| limit.set(event_target_value(&ev)) /></label>
+                <label>"Max new tokens" <input type="number" min="1" data-testid="le-opt-max-tokens" prop:value=move || max_new_tokens.get() on:input=move |ev| max_new_tokens.set(event_target_value(&ev)) /></label>
+                <label>"Temperature (0 = greedy)" <input type="number" min="0" step="0.1" data-testid="le-opt-temperature" prop:value=move || temperature.get() on:input=move |ev| temperature.set(event_target_value(&ev)) /></label>
+                <label>"Top-p" <input type="number" min="0" max="1" step="0.05" data-testid="le-opt-top-p" prop:value=move || top_p.get() on:input=move |ev| top_p.set(event_target_value(&ev)) /></label>
+                <label>"Seed" <input type="number" min="0" data-testid="le-opt-seed" prop:value=move || seed.get() on:input=move |ev| seed.set(event_target_value(&ev)) /></label>
+            </div>
+            <div class="actions">
+                <button data-testid="le-run" on:click=start disabled=move || state.target.model().is_none() || running() || state.busy.get()>"Run"</button>
+                <button data-testid="le-cancel" on:click=stop disabled=move || !running()>"Cancel"</button>
+                <span data-testid="le-status" data-finished-runs=move || finished_runs.get().to_string() role="status" aria-live="polite">{move || run.get().text()}</span>
+            </div>
+            {move || match run.get() {
+                RunState::Generating(p) => Some(view! {
+                    <progress data-testid="le-progress" max=p.questions.to_string() value=p.question.to_string() aria-label="questions answered"></progress>
+                }),
+                _ => None,
+            }}
+        </section>
+        <Show when=move || !rows.get().is_empty()>
+            <section class="card" aria-labelledby="le-means-title">
+                <h2 id="le-means-title">"Means over the responses"</h2>
+                <MeansTable means=means />
+                <div class="actions">
+                    <button class="secondary" data-testid="le-export-json" on:click=move |_| export("json") disabled=move || results.get().is_empty()>"Results JSON (lm-eval layout)"</button>
+                    <button class="secondary" data-testid="le-export-jsonl" on:click=move |_| export("jsonl") disabled=move || results.get().is_empty()>"Responses and ratings (JSONL)"</button>
+                    <button class="secondary" data-testid="le-export-csv" on:click=move |_| export("csv") disabled=move || results.get().is_empty()>"Responses and ratings (CSV)"</button>
+                </div>
+                {move || export_error.get().map(|e| view! { <p class="error" role="alert">{e}</p> })}
+            </section>
+            <section class="card" aria-labelledby="le-judge-title">
+                <h2 id="le-judge-title">"LLM judge (optional)"</h2>
+                <p class="legend">
+                    "Any OpenAI-compatible endpoint (OpenAI, a llama.cpp server, Ollama, vLLM…) scores each response 0–5 for grammar, coherence and specificity with TinyHelen's prompt. "
+                    "Requests go straight from this page to the endpoint, which must allow it (CORS)."
+                </p>
+                <div class="options">
+                    <label>"Base URL" <input type="url" placeholder="http://127.0.0.1:8080/v1" data-testid="le-judge-url" prop:value=move || judge_url.get() on:input=move |ev| judge_url.set(event_target_value(&ev)) /></label>
+                    <label>"Model" <input type="text" placeholder="gpt-4o-mini" data-testid="le-judge-model" prop:value=move || judge_model.get() on:input=move |ev| judge_model.set(event_target_value(&ev)) /></label>
+                    <label>"API key" <input type="password" autocomplete="off" data-testid="le-judge-key" prop:value=move || judge_key.get() on:input=move |ev| set_key(event_target_value(&ev)) /></label>
+                </div>
+                <label class="check">
+                    <input type="checkbox" data-testid="le-judge-remember" prop:checked=move || remember.get() on:change=move |ev| set_remember(event_target_checked(&ev)) />
+                    "remember the key on this device (otherwise it is kept only until the page is closed)"
+                </label>
+                {move || key_error.get().map(|e| view! { <p class="error" role="alert">{e}</p> })}
+                <div class="actions">
+                    <button data-testid="le-judge-run" on:click=start_judge disabled=move || running() || results.get().is_empty()>"Judge the responses"</button>
+                    <button class="secondary" data-testid="le-judge-cancel" on:click=stop disabled=move || !judge_run.get().is_running()>"Stop"</button>
+                    <span data-testid="le-judge-status" data-finished-runs=move || judge_finished.get().to_string() role="status" aria-live="polite">{move || judge_run.get().text()}</span>
+                </div>
+            </section>
+            <section class="card" aria-labelledby="le-responses-title">
+                <h2 id="le-responses-title">"Responses"</h2>
+                <p class="legend">"Rate each response 0–5 yourself; ratings are kept in this browser for this model and question, and go into the exports."</p>
+                {move || rating_error.get().map(|e| view! { <p class="error" role="alert">{e}</p> })}
+                <ol class="responses">
+                    <For each=move || rows.get() key=|r| (r.run, r.doc_id) let:row>
+                        <ResponseItem row=row rate=rate />
+                    </For>
+                </ol>
+            </section>
+        </Show>
+    }
+}
+
+#[component]
+fn MeansTable(means: Memo<std::collections::BTreeMap<String, tinyeval_core::leaner_eval::Aggregate>>) -> impl IntoView {
+    view! {
+        <div class="scroll">
+            <table data-testid="le-means">
+                <thead>
+                    <tr>
+                        <th scope="col">"metric"</th>
+                        <th scope="col">"mean"</th>
+                        <th scope="col">"± stderr"</th>
+                        <th scope="col">"responses"</th>
+                        <th scope="col">"better"</th>
+                    </tr>
+                </thead>
+                <tbody>
+                    {move || {
+                        means
+                            .get()
+                            .into_iter()
+                            .map(|(name, a)| {
+                                let better = if higher_is_better(&name) { "higher" } else { "—" };
+                                let metric = name.clone();
+                                view! {
+                                    <tr data-testid="le-mean-row" data-metric=metric data-mean=a.mean.to_string() data-stderr=a.stderr.map(|s| s.to_string()).unwrap_or_default() data-n=a.n.to_string()>
+                                        <td>{name}</td>
+                                        <td>{format!("{:.4}", a.mean)}</td>
+                                        <td>{a.stderr.map(|s| format!("{s:.4}")).unwrap_or_else(|| "—".into())}</td>
+                                        <td>{a.n}</td>
+                                        <td>{better}</td>
+                                    </tr>
+                                }
+                            })
+                            .collect_view()
+                    }}
+                </tbody>
+            </table>
+        </div>
+    }
+}
+
+fn format_metric(x: Option<f64>) -> String {
+    match x {
+        None => "—".into(),
+        Some(v) if v.fract() == 0.0 => format!("{v:.0}"),
+        Some(v) => format!("{v:.3}"),
+    }
+}
+
+#[component]
+fn ResponseItem(row: Row, rate: impl Fn(Row, &'static str, String) + Copy + Send + Sync + 'static) -> impl IntoView {
+    let r = row.clone();
+    let metrics_attr = move || {
+        r.response.get().map(|resp| {
+            let named: serde_json::Map<String, serde_json::Value> =
+                resp.metrics.named().into_iter().map(|(n, v)| (n.to_string(), v.map_or(serde_json::Value::Null, serde_json::Value::from))).collect();
+            serde_json::Value::Object(named).to_string()
+        })
+    };
+    let response = row.response;
+    let judge = row.judge;
+    let rating = row.rating;
+    let question = row.question.clone();
+    view! {
+        <li class="response-item" data-testid="le-response" data-doc-id=row.doc_id.to_string() data-question-line=question.line.to_string() data-done=move || response.get().is_some().to_string() data-metrics=metrics_attr>
+            <p class="question"><strong>{question.question.clone()}</strong></p>
+            <p class="response-text" data-testid="le-response-text">{move || row.text.get()}</p>
+            {move || response.get().map(|resp| view! {
+                <p class="legend">{format!("stopped: {}", resp.stop_reason)}</p>
+                <ul class="metrics">
+                    {resp.metrics.named().into_iter().map(|(name, v)| view! { <li><span class="legend">{name}</span>" "{format_metric(v)}</li> }).collect_view()}
+                </ul>
+            })}
+            <div data-testid="le-judge" data-state=move || match judge.get() {
+                JudgeState::NotRun => "none",
+                JudgeState::Waiting => "waiting",
+                JudgeState::Scored(_) => "scored",
+                JudgeState::Failed(_) => "failed",
+            }>
+                {move || match judge.get() {
+                    JudgeState::NotRun => None,
+                    JudgeState::Waiting => Some(view! { <p class="legend">"judge: waiting…"</p> }.into_any()),
+                    JudgeState::Scored(s) => Some(view! {
+                        <p data-testid="le-judge-scores" data-grammar=s.grammar.to_string() data-coherence=s.coherence.to_string() data-specificity=s.specificity.to_string()>
+                            {format!("judge: grammar {} · coherence {} · specificity {}", s.grammar, s.coherence, s.specificity)}
+                        </p>
+                    }.into_any()),
+                    JudgeState::Failed(e) => Some(view! { <p class="error" data-testid="le-judge-error">{format!("judge: {e}")}</p> }.into_any()),
+                }}
+            </div>
+            <div class="rating" role="group" aria-label="your rating">
+                {CRITERIA
+                    .into_iter()
+                    .map(|criterion| {
+                        let row = row.clone();
+                        view! {
+                            <label class="check">
+                                {criterion}
+                                <select
+                                    data-testid=format!("le-rate-{criterion}")
+                                    disabled=move || response.get().is_none()
+                                    on:change=move |ev| rate(row.clone(), criterion, event_target_value(&ev))
+                                >
+                                    <option value="" prop:selected=move || rating.get().get(criterion).is_none()>"–"</option>
+                                    {(0..=5u8)
+                                        .map(|s| view! { <option value=s.to_string() prop:selected=move || rating.get().get(criterion) == Some(s)>{s}</option> })
+                                        .collect_view()}
+                                </select>
+                            </label>
+                        }
+                    })
+                    .collect_view()}
+            </div>
+        </li>
+    }
+}
