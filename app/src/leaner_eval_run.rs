@@ -251,7 +251,7 @@ async fn post_json(url: &str, body: &str, key: &str) -> Result<(u16, String), St
         .await
         .map_err(|e| {
             format!(
-                "POST {url}: request failed ({}); is the endpoint running, and does it allow requests from this page (CORS)?",
+                "judge: POST {url}: request failed ({}); is the endpoint running, and does it allow requests from this page (CORS)?",
                 js_error(&e)
             )
         })?
@@ -273,11 +273,12 @@ pub async fn judge_response(endpoint: &JudgeEndpoint, template: &str, question: 
     let body = judge::chat_request(endpoint.model.trim(), &prompt, None).to_string();
     let (status, reply) = post_json(&url, &body, endpoint.key.trim()).await?;
     if !(200..300).contains(&status) {
+        // The endpoint's own message when the reply carries one (core's error reads "judge: …").
         let detail = match judge::parse_chat_response(&reply) {
-            Err(e) => e.to_string(),
+            Err(e) => e.to_string().trim_start_matches("judge: ").to_string(),
             Ok(_) => reply.chars().take(200).collect(),
         };
-        return Err(format!("POST {url}: HTTP {status}: {detail}"));
+        return Err(format!("judge: POST {url}: HTTP {status}: {detail}"));
     }
     judge::parse_chat_response(&reply)
         .and_then(|content| judge::parse_judge_scores(&content))

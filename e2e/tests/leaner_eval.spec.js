@@ -196,8 +196,9 @@ test('judges through an OpenAI-compatible endpoint, keeps the key out of storage
       const scores = items.nth(i).getByTestId('le-judge-scores');
       await expect(scores).toHaveText(`judge: grammar ${i + 1} · coherence 3 · specificity 2`);
     }
-    await expect(items.nth(1).getByTestId('le-judge-error')).toContainText('HTTP 429');
-    await expect(items.nth(1).getByTestId('le-judge-error')).toContainText('rate limit reached, try again later');
+    await expect(items.nth(1).getByTestId('le-judge-error')).toHaveText(
+      `judge: POST ${judge.origin}/v1/chat/completions: HTTP 429: the endpoint answered with an error: rate limit reached, try again later`,
+    );
     // Chromium reports the refused request on the console; that one message is expected.
     const refused = watched.consoleErrors.findIndex((m) => m.includes('status of 429'));
     expect(refused, 'the 429 is on the console').toBeGreaterThanOrEqual(0);

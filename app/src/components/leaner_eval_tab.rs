@@ -580,7 +580,8 @@ fn ResponseItem(row: Row, rate: impl Fn(Row, &'static str, String) + Copy + Send
                             {format!("judge: grammar {} · coherence {} · specificity {}", s.grammar, s.coherence, s.specificity)}
                         </p>
                     }.into_any()),
-                    JudgeState::Failed(e) => Some(view! { <p class="error" data-testid="le-judge-error">{format!("judge: {e}")}</p> }.into_any()),
+                    // The message names the judge ("judge: …"), as core's errors do.
+                    JudgeState::Failed(e) => Some(view! { <p class="error" data-testid="le-judge-error">{e}</p> }.into_any()),
                 }}
             </div>
             <div class="rating" role="group" aria-label="your rating">
