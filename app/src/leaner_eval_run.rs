@@ -147,7 +147,7 @@ pub async fn build_vocabulary(
 }
 
 /// One answered question.
-#[derive(Clone, Debug, PartialEq, Serialize)]
+#[derive(Clone, Debug, PartialEq)]
 pub struct Response {
     pub text: String,
     pub stop_reason: String,
