@@ -1,13 +1,15 @@
 //! Where a model comes from (a model bundled with the site, a URL base such as
 //! a Hugging Face `resolve/main/` folder or a `.gguf` file, or files the user
-//! picked), and reading its files.
+//! picked or dropped, a whole folder included), and reading its files.
 
 use std::rc::Rc;
 
 use serde::Deserialize;
 use tinyeval_core::{Device, LanguageModel, ModelFiles};
+use wasm_bindgen::{JsCast, JsValue};
+use wasm_bindgen_futures::JsFuture;
 
-use crate::fetch::{fetch_bytes, fetch_cached, fetch_optional};
+use crate::fetch::{fetch_bytes, fetch_cached, fetch_optional, js_error, read_file};
 
 /// The bundled model the page opens with, when the site has it.
 pub const PREFERRED_MODEL: &str = "tinyhelen-1m";
@@ -207,4 +209,110 @@ fn load_local(name: &str, files: &[LocalFile], device: &Device) -> Result<Loaded
     };
     let model = LanguageModel::load(files, device).map_err(|e| e.to_string())?;
     Ok(Loaded { model, from_cache: false })
+}
+
+/// Whether a file in a dropped folder is one a model is loaded from (other
+/// files, such as a model card or PyTorch weights, are not read).
+fn is_model_file(name: &str) -> bool {
+    let lower = name.to_lowercase();
+    matches!(lower.as_str(), "config.json" | "tokenizer.json" | "tokenizer_config.json" | "model.safetensors.index.json")
+        || lower.ends_with(".safetensors")
+        || lower.ends_with(".gguf")
+}
+
+/// What was dropped onto a model slot, taken from the drop event while the
+/// browser still lets it be read (it empties the `DataTransfer` afterwards):
+/// folders and files as file-system entries, or plain files where the browser
+/// gives no entry (a `DataTransfer` made by a script).
+pub struct Dropped {
+    entries: Vec<web_sys::FileSystemEntry>,
+    files: Vec<web_sys::File>,
+}
+
+impl Dropped {
+    /// Takes the drop's items; call it inside the drop event's handler.
+    pub fn take(data: &web_sys::DataTransfer) -> Self {
+        let items = data.items();
+        let mut dropped = Dropped { entries: Vec::new(), files: Vec::new() };
+        for item in (0..items.length()).filter_map(|i| items.get(i)).filter(|item| item.kind() == "file") {
+            match item.webkit_get_as_entry() {
+                Ok(Some(entry)) => dropped.entries.push(entry),
+                _ => dropped.files.extend(item.get_as_file().ok().flatten()),
+            }
+        }
+        dropped
+    }
+
+    /// Reads the dropped files, and the model files at the top of each dropped folder.
+    pub async fn read(self) -> Result<Vec<LocalFile>, String> {
+        let mut out = Vec::new();
+        for file in &self.files {
+            out.push(LocalFile { path: file.name(), bytes: Rc::new(read_file(file).await?) });
+        }
+        for entry in &self.entries {
+            // Chromium's entries are `DirectoryEntry`/`FileEntry` objects: ask, rather than test the class.
+            if entry.is_directory() {
+                let dir: &web_sys::FileSystemDirectoryEntry = entry.unchecked_ref();
+                let before = out.len();
+                for child in directory_entries(dir).await? {
+                    if child.is_file() && is_model_file(&child.name()) {
+                        out.push(read_entry(child.unchecked_ref()).await?);
+                    }
+                }
+                if out.len() == before {
+                    return Err(format!(
+                        "{}: no model files in this folder (a Hugging Face model folder has config.json, tokenizer.json and model.safetensors; or drop a .gguf file)",
+                        entry.name()
+                    ));
+                }
+            } else if entry.is_file() {
+                out.push(read_entry(entry.unchecked_ref()).await?);
+            }
+        }
+        if out.is_empty() {
+            return Err("nothing to read: drop a .gguf file, or a model folder (config.json, tokenizer.json, model.safetensors) or its files".into());
+        }
+        Ok(out)
+    }
+}
+
+/// Waits for a callback-style file-system call: `call(on_success, on_error)`.
+async fn callback_result(call: impl FnOnce(&js_sys::Function, &js_sys::Function)) -> Result<JsValue, JsValue> {
+    let mut call = Some(call);
+    let promise = js_sys::Promise::new(&mut |resolve, reject| {
+        if let Some(call) = call.take() {
+            call(&resolve, &reject);
+        }
+    });
+    JsFuture::from(promise).await
+}
+
+/// Every entry of a folder (`readEntries` gives them a batch at a time, then an empty batch).
+async fn directory_entries(dir: &web_sys::FileSystemDirectoryEntry) -> Result<Vec<web_sys::FileSystemEntry>, String> {
+    let reader = dir.create_reader();
+    let mut all = Vec::new();
+    loop {
+        let batch = callback_result(|ok, err| {
+            if let Err(e) = reader.read_entries_with_callback_and_callback(ok, err) {
+                let _ = err.call1(&JsValue::NULL, &e);
+            }
+        })
+        .await
+        .map_err(|e| format!("{}: cannot list the folder ({})", dir.name(), js_error(&e)))?;
+        let batch: js_sys::Array = batch.unchecked_into();
+        if batch.length() == 0 {
+            return Ok(all);
+        }
+        all.extend(batch.iter().map(|e| e.unchecked_into::<web_sys::FileSystemEntry>()));
+    }
+}
+
+/// A file of a dropped folder, with its path inside the drop (`tinyhelen-1m/config.json`).
+async fn read_entry(entry: &web_sys::FileSystemFileEntry) -> Result<LocalFile, String> {
+    let path = entry.full_path().trim_start_matches('/').to_string();
+    let file: web_sys::File = callback_result(|ok, err| entry.file_with_callback_and_callback(ok, err))
+        .await
+        .map_err(|e| format!("{path}: cannot read it ({})", js_error(&e)))?
+        .unchecked_into();
+    Ok(LocalFile { path, bytes: Rc::new(read_file(&file).await?) })
 }

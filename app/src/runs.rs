@@ -172,3 +172,50 @@ pub async fn score_text(
     }
     Ok(Outcome::Done(model.finish_text(plan, scores)))
 }
+
+/// One method's result in a finished membership check, as Compare overlays it.
+#[derive(Clone, Debug, PartialEq)]
+pub struct MethodRoc {
+    pub method: String,
+    pub auroc: f64,
+    pub tpr_at_1_fpr: f64,
+    pub tpr_at_5_fpr: f64,
+    pub fpr: Vec<f64>,
+    pub tpr: Vec<f64>,
+}
+
+/// A finished membership check (Contamination), kept for Compare: which model
+/// checked which texts, and the ROC of each method that could be scored.
+#[derive(Clone, Debug, PartialEq)]
+pub struct DetectionRun {
+    pub model: String,
+    /// What was checked: a task's name, or a labelled set's file name.
+    pub texts: String,
+    pub k: f64,
+    pub methods: Vec<MethodRoc>,
+}
+
+impl DetectionRun {
+    pub fn new(model: &str, texts: &str, k: f64, results: &[crate::contamination::MethodResult]) -> Self {
+        let methods = results
+            .iter()
+            .filter_map(|r| {
+                let m = r.metrics.as_ref().ok()?;
+                Some(MethodRoc {
+                    method: r.method.name().to_string(),
+                    auroc: m.auroc,
+                    tpr_at_1_fpr: m.tpr_at_1_fpr,
+                    tpr_at_5_fpr: m.tpr_at_5_fpr,
+                    fpr: m.roc.fpr.clone(),
+                    tpr: m.roc.tpr.clone(),
+                })
+            })
+            .collect();
+        Self { model: model.to_string(), texts: texts.to_string(), k, methods }
+    }
+
+    /// How the run is named in Compare's table and legend.
+    pub fn label(&self) -> String {
+        format!("{} on {}", self.model, self.texts)
+    }
+}

@@ -1,10 +1,11 @@
 // Compare and share: lm-eval-harness results imported beside the page's own
 // run, as a table and grouped bars; a permalink carries settings and scores
 // (never texts) and reopens the comparison on its own; bad files and damaged
-// links say so.
+// links say so. Membership checks of two models on the same texts: their ROC
+// curves overlaid in one chart, with the AUROCs Contamination showed.
 import fs from 'node:fs';
 import path from 'node:path';
-import { test, expect, openReady, openTab, tempDir, waitForRun } from './fixtures.js';
+import { test, expect, openReady, openTab, tempDir, waitForRun, downloadFrom } from './fixtures.js';
 
 function lmEvalFile(dir) {
   const file = path.join(dir, 'results_2026-11-26T00-00-00.json');
@@ -79,4 +80,68 @@ test('a damaged link and a file that is not lm-eval results are named, and the p
   await expect(page.getByTestId('compare-empty')).toBeVisible();
   await openTab(page, 'models');
   await expect(page.getByTestId('model-status').locator('[data-ready="true"]')).toBeVisible();
+});
+
+/** Runs a membership check of the target model on demo_sentiment with the bundled membership manifest; returns its detection rows. */
+async function checkDemoTask(page) {
+  await openTab(page, 'contamination');
+  await page.getByTestId('mia-task').selectOption('demo_sentiment');
+  await expect(page.getByTestId('manifest-url')).toHaveValue('models/tinyhelen-1m-contaminated/membership.jsonl');
+  const before = Number(await page.getByTestId('mia-status').getAttribute('data-finished-runs'));
+  await page.getByTestId('mia-run').click();
+  expect(await waitForRun(page, 'mia-status', before)).toMatch(/^Done/);
+  return page.getByTestId('detection-row').evaluateAll((rows) => rows.map((r) => ({ method: r.dataset.method, auroc: r.dataset.auroc })));
+}
+
+/** The legend entries of a chart: the texts that name a curve (they carry its AUROC). */
+async function legendEntries(page, chart) {
+  return page.getByTestId(chart).locator('svg text').evaluateAll((ts) => ts.map((t) => t.textContent.trim()).filter((t) => t.includes('(AUROC ')));
+}
+
+test('overlays the ROC curves of membership checks on a model and its contaminated twin, with the AUROCs of Contamination', async ({ page, watched }, info) => {
+  await openReady(page, '/?backend=cpu', 'cpu');
+  await expect(page.getByTestId('model-status').locator('[data-ready="true"]')).toContainText('tinyhelen-1m · ');
+  const clean = await checkDemoTask(page);
+
+  await openTab(page, 'models');
+  await page.getByTestId('target-builtin').selectOption('tinyhelen-1m-contaminated');
+  await page.getByTestId('target-load-builtin').click();
+  await expect(page.getByTestId('model-status').locator('[data-ready="true"]')).toContainText('tinyhelen-1m-contaminated · ');
+  const twin = await checkDemoTask(page);
+  expect(clean.map((r) => r.method)).toEqual(['loss', 'zlib', 'mink', 'minkpp']);
+  expect(twin.map((r) => r.method)).toEqual(clean.map((r) => r.method));
+
+  await openTab(page, 'compare');
+  // The table: both checks, every method, the AUROC Contamination showed (the same number, to the last digit).
+  const rows = await page.getByTestId('compare-detection-row').evaluateAll((rs) => rs.map((r) => ({ model: r.dataset.model, method: r.dataset.method, auroc: r.dataset.auroc })));
+  expect(rows).toEqual([
+    ...clean.map((r) => ({ model: 'tinyhelen-1m', ...r })),
+    ...twin.map((r) => ({ model: 'tinyhelen-1m-contaminated', ...r })),
+  ]);
+  // The chart: one curve per check and method, each named in the legend with its AUROC.
+  const legendFor = (model, rs) => rs.map((r) => `${model} on demo_sentiment · ${r.method} (AUROC ${Number(r.auroc).toFixed(3)})`);
+  const chart = page.getByTestId('chart-compare-roc');
+  await expect(chart.locator('svg')).toBeVisible();
+  expect(await legendEntries(page, 'chart-compare-roc')).toEqual([...legendFor('tinyhelen-1m', clean), ...legendFor('tinyhelen-1m-contaminated', twin)]);
+  await page.screenshot({ path: info.outputPath('compare-roc.png'), fullPage: true });
+
+  // Only Min-K%: two curves, the clean model's solid (one polyline) and the twin's dashed (many short ones).
+  for (const m of ['loss', 'zlib', 'minkpp']) await page.getByTestId(`compare-show-method-${m}`).uncheck();
+  const mink = (rs) => rs.filter((r) => r.method === 'mink');
+  expect(await legendEntries(page, 'chart-compare-roc')).toEqual([...legendFor('tinyhelen-1m', mink(clean)), ...legendFor('tinyhelen-1m-contaminated', mink(twin))]);
+  const strokes = await chart.locator('svg polyline[stroke-width="3"]').evaluateAll((ps) => ps.map((p) => p.getAttribute('points').trim().split(/\s+/).length));
+  // Legend marks: 2 points each (one for the solid curve, two for the dashed); the solid curve has every ROC point.
+  expect(strokes.filter((n) => n > 2).length).toBeGreaterThanOrEqual(1);
+  expect(strokes.length).toBeGreaterThan(4);
+  // Without the twin's check, one curve is left.
+  await page.getByTestId('compare-show-run-1').uncheck();
+  expect(await legendEntries(page, 'chart-compare-roc')).toEqual(legendFor('tinyhelen-1m', mink(clean)));
+  await page.getByTestId('compare-show-run-1').check();
+
+  // Saved like the other charts.
+  const svg = (await downloadFrom(page, 'save-svg-compare-roc')).bytes.toString('utf8');
+  expect(svg).toContain('tinyhelen-1m-contaminated on demo_sentiment · mink');
+  expect(svg).toContain('false positive rate');
+  const png = (await downloadFrom(page, 'save-png-compare-roc')).bytes;
+  expect(png.subarray(1, 4).toString('latin1')).toBe('PNG');
 });

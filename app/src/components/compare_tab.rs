@@ -1,5 +1,7 @@
 //! Compare: benchmark runs side by side (this session's, imported lm-eval-harness
-//! results JSON, or those a permalink carries), as a table and grouped bars.
+//! results JSON, or those a permalink carries), as a table and grouped bars; and
+//! this session's membership checks (Contamination, one per model and texts) as
+//! a table and overlaid ROC curves, one per chosen check and method.
 
 use leptos::prelude::*;
 use leptos::task::spawn_local;
@@ -7,7 +9,8 @@ use leptos::task::spawn_local;
 use super::chart::Chart;
 use super::{AppState, read_input_files};
 use crate::export::{Permalink, RunSummary, permalink_url};
-use crate::plots::{BarSeries, bar_chart};
+use crate::plots::{BarSeries, Curve, CurveLook, bar_chart, roc_chart_with_looks};
+use crate::runs::DetectionRun;
 
 /// `(task, metric)` rows, in first-seen order.
 fn keys(runs: &[RunSummary]) -> Vec<(String, String)> {
@@ -77,7 +80,7 @@ pub fn CompareTab() -> impl IntoView {
                     <input type="file" multiple accept=".json" data-testid="import-lm-eval" on:change=on_import />
                 </label>
                 <button class="secondary" data-testid="compare-permalink" on:click=share disabled=move || state.runs.get().is_empty()>"Permalink"</button>
-                <button class="secondary" data-testid="compare-clear" on:click=move |_| state.runs.set(Vec::new()) disabled=move || state.runs.get().is_empty()>"Clear"</button>
+                <button class="secondary" data-testid="compare-clear" on:click=move |_| { state.runs.set(Vec::new()); state.detections.set(Vec::new()); } disabled=move || state.runs.get().is_empty() && state.detections.get().is_empty()>"Clear"</button>
             </div>
             {move || import_error.get().map(|e| view! { <p class="error" role="alert" data-testid="import-error">{e}</p> })}
             {move || (!link.get().is_empty()).then(|| view! {
@@ -128,6 +131,113 @@ pub fn CompareTab() -> impl IntoView {
                 }.into_any()
             }}
             <Chart svg=chart name="compare" />
+        </section>
+        {move || (!state.detections.get().is_empty()).then(|| view! { <DetectionCompare /> })}
+    }
+}
+
+/// The methods of `runs`, in first-seen order.
+fn detection_methods(runs: &[DetectionRun]) -> Vec<String> {
+    let mut out: Vec<String> = Vec::new();
+    for m in runs.iter().flat_map(|r| &r.methods) {
+        if !out.contains(&m.method) {
+            out.push(m.method.clone());
+        }
+    }
+    out
+}
+
+/// A checkbox that keeps `key` out of `hidden` while it is ticked.
+#[component]
+fn ShowToggle<K: Clone + PartialEq + Send + Sync + 'static>(hidden: RwSignal<Vec<K>>, key: K, label: String, testid: String) -> impl IntoView {
+    let k = key.clone();
+    view! {
+        <label class="check">
+            <input
+                type="checkbox"
+                data-testid=testid
+                prop:checked=move || !hidden.get().contains(&k)
+                on:change=move |ev| {
+                    let shown = event_target_checked(&ev);
+                    hidden.update(|h| {
+                        h.retain(|x| *x != key);
+                        if !shown { h.push(key.clone()); }
+                    });
+                }
+            />
+            {label}
+        </label>
+    }
+}
+
+/// Membership checks side by side: each check's AUROC and TPR at low FPR per
+/// method, and the ROC curves of the checks and methods chosen, overlaid (a
+/// method keeps its colour across checks; every other check is dashed).
+#[component]
+fn DetectionCompare() -> impl IntoView {
+    let state = expect_context::<AppState>();
+    let hidden_runs = RwSignal::new(Vec::<usize>::new());
+    let hidden_methods = RwSignal::new(Vec::<String>::new());
+    let chart = Signal::derive(move || {
+        let runs = state.detections.get();
+        let methods = detection_methods(&runs);
+        let (hidden_r, hidden_m) = (hidden_runs.get(), hidden_methods.get());
+        let mut curves = Vec::new();
+        let mut looks = Vec::new();
+        for (r, run) in runs.iter().enumerate().filter(|(r, _)| !hidden_r.contains(r)) {
+            for m in run.methods.iter().filter(|m| !hidden_m.contains(&m.method)) {
+                curves.push(Curve { name: format!("{} · {} (AUROC {:.3})", run.label(), m.method, m.auroc), fpr: m.fpr.clone(), tpr: m.tpr.clone() });
+                looks.push(CurveLook { colour: methods.iter().position(|x| *x == m.method).unwrap_or(0), dashed: r % 2 == 1 });
+            }
+        }
+        if curves.is_empty() {
+            return Some(Err("no check and method chosen: tick at least one of each".to_string()));
+        }
+        Some(roc_chart_with_looks("ROC curves of the membership checks", &curves, &looks))
+    });
+    view! {
+        <section class="card" aria-labelledby="compare-detection-title" data-testid="compare-detections">
+            <h2 id="compare-detection-title">"Compare membership checks"</h2>
+            <p>"Every finished check in Contamination is added here: run one per model (say a model and its contaminated twin) on the same texts to see which has seen them."</p>
+            {move || {
+                let runs = state.detections.get();
+                view! {
+                    <div class="scroll">
+                        <table data-testid="compare-detection-table">
+                            <thead>
+                                <tr>
+                                    <th scope="col">"check"</th>
+                                    <th scope="col">"method"</th>
+                                    <th scope="col">"AUROC"</th>
+                                    <th scope="col">"TPR @ 1% FPR"</th>
+                                    <th scope="col">"TPR @ 5% FPR"</th>
+                                </tr>
+                            </thead>
+                            <tbody>
+                                {runs.iter().enumerate().flat_map(|(r, run)| run.methods.iter().map(move |m| view! {
+                                    <tr data-testid="compare-detection-row" data-run=r.to_string() data-model=run.model.clone() data-method=m.method.clone() data-auroc=m.auroc.to_string()>
+                                        <td title=format!("k = {}", run.k)>{run.label()}</td>
+                                        <td>{m.method.clone()}</td>
+                                        <td>{format!("{:.4}", m.auroc)}</td>
+                                        <td>{format!("{:.4}", m.tpr_at_1_fpr)}</td>
+                                        <td>{format!("{:.4}", m.tpr_at_5_fpr)}</td>
+                                    </tr>
+                                })).collect_view()}
+                            </tbody>
+                        </table>
+                    </div>
+                    <fieldset>
+                        <legend>"Curves to overlay"</legend>
+                        {runs.iter().enumerate().map(|(r, run)| view! {
+                            <ShowToggle hidden=hidden_runs key=r label=run.label() testid=format!("compare-show-run-{r}") />
+                        }).collect_view()}
+                        {detection_methods(&runs).into_iter().map(|m| view! {
+                            <ShowToggle hidden=hidden_methods key=m.clone() label=m.clone() testid=format!("compare-show-method-{m}") />
+                        }).collect_view()}
+                    </fieldset>
+                }
+            }}
+            <Chart svg=chart name="compare-roc" />
         </section>
     }
 }

@@ -19,7 +19,7 @@ use super::{AppState, read_input_files};
 use crate::contamination::{Item, MethodResult, detect, items_from_task, parse_labelled_set, parse_manifest, passage_scores};
 use crate::fetch::fetch_bytes;
 use crate::plots::{Curve, histogram_chart, roc_chart};
-use crate::runs::{Outcome, TextProgress, score_text, score_texts_stepwise};
+use crate::runs::{DetectionRun, Outcome, TextProgress, score_text, score_texts_stepwise};
 use crate::task_loading::{TINYHELEN_BASE, TaskSource, builtin_tasks, load_task};
 
 #[derive(Clone, Debug, PartialEq)]
@@ -129,6 +129,12 @@ pub fn ContaminationTab() -> impl IntoView {
         let kind = source_kind.get_untracked();
         let labelled_set = labelled.get_untracked();
         let source = tasks_for_run.iter().find(|t| t.name() == task_name.get_untracked()).cloned();
+        // What Compare calls the checked texts.
+        let texts_name = match (&labelled_set, &source) {
+            (Some((file, _)), _) if kind == "labelled" => file.clone(),
+            (_, Some(task)) if kind != "labelled" => task.name().to_string(),
+            _ => String::new(),
+        };
         let base = tinyhelen_base.get_untracked();
         let m_url = manifest_url.get_untracked();
         let m_upload = manifest_upload.get_untracked();
@@ -178,6 +184,7 @@ pub fn ContaminationTab() -> impl IntoView {
             .await;
             run.set(match outcome {
                 Ok(Some(c)) => {
+                    state.detections.update(|d| d.push(DetectionRun::new(&model.name, &texts_name, c.k, &c.results)));
                     let summary = format!("{} texts ({} members) checked with {} method(s)", c.items.len(), c.items.iter().filter(|i| i.member).count(), c.results.len());
                     if !c.results.iter().any(|r| r.method.name() == shown_method.get_untracked()) {
                         shown_method.set(c.results[0].method.name().to_string());

@@ -122,6 +122,8 @@ pub struct AppState {
     pub busy: RwSignal<bool>,
     /// Runs shown side by side in Compare.
     pub runs: RwSignal<Vec<RunSummary>>,
+    /// Finished membership checks, whose ROC curves Compare overlays.
+    pub detections: RwSignal<Vec<crate::runs::DetectionRun>>,
     /// A problem with a shared link, shown in Compare.
     pub link_error: RwSignal<Option<String>>,
 }
@@ -171,6 +173,7 @@ pub fn App() -> impl IntoView {
         tab: RwSignal::new(Tab::Models),
         busy: RwSignal::new(false),
         runs: RwSignal::new(Vec::new()),
+        detections: RwSignal::new(Vec::new()),
         link_error: RwSignal::new(None),
     };
     provide_context(state);

@@ -9,7 +9,7 @@ use wasm_bindgen::JsCast;
 use super::{AppState, ModelSlot, ModelState, read_input_files};
 use crate::backend::BackendKind;
 use crate::fetch::clear_cache;
-use crate::model_loading::{LocalFile, ModelSource};
+use crate::model_loading::{Dropped, LocalFile, ModelSource};
 
 #[component]
 pub fn ModelsTab() -> impl IntoView {
@@ -104,13 +104,18 @@ fn ModelSlotView(model_slot: ModelSlot, title: &'static str) -> impl IntoView {
         local_error.set(None);
         state.load(slot, ModelSource::Local(files));
     };
+    // This try's error replaces the last load's: only one says what went wrong.
+    let fail_to_read = move |e: String| {
+        slot.error.set(None);
+        local_error.set(Some(e));
+    };
     let on_files = move |ev: leptos::ev::Event| {
         let input: web_sys::HtmlInputElement = event_target(&ev);
         let files = input.files();
         spawn_local(async move {
             match read_input_files(files).await {
                 Ok(f) => load_files(f),
-                Err(e) => local_error.set(Some(e)),
+                Err(e) => fail_to_read(e),
             }
             input.set_value("");
         });
@@ -121,14 +126,11 @@ fn ModelSlotView(model_slot: ModelSlot, title: &'static str) -> impl IntoView {
         if blocked() {
             return;
         }
-        let files = ev.data_transfer().and_then(|d| d.files());
+        let Some(dropped) = ev.data_transfer().map(|d| Dropped::take(&d)) else { return };
         spawn_local(async move {
-            match read_input_files(files).await {
-                Ok(f) if f.is_empty() => local_error.set(Some(
-                    "nothing to read: drop a .gguf file, or the files of a model folder (config.json, tokenizer.json, model.safetensors)".into(),
-                )),
+            match dropped.read().await {
                 Ok(f) => load_files(f),
-                Err(e) => local_error.set(Some(e)),
+                Err(e) => fail_to_read(e),
             }
         });
     };
@@ -211,7 +213,7 @@ fn ModelSlotView(model_slot: ModelSlot, title: &'static str) -> impl IntoView {
                 on:dragleave=move |_| dragging.set(false)
                 on:drop=on_drop
             >
-                <p>"Drop a .gguf file or a model folder's files here, or choose:"</p>
+                <p>"Drop a model folder (config.json, tokenizer.json, model.safetensors), its files, or a .gguf file here, or choose:"</p>
                 <div class="actions">
                     <label class="file-button">
                         "Files…"
@@ -222,7 +224,7 @@ fn ModelSlotView(model_slot: ModelSlot, title: &'static str) -> impl IntoView {
                         <input type="file" data-testid=format!("{role}-folder") on:change=on_files disabled=blocked node_ref=folder_input() />
                     </label>
                 </div>
-                {move || local_error.get().map(|e| view! { <p class="error" role="alert">{e}</p> })}
+                {move || local_error.get().map(|e| view! { <p class="error" role="alert" data-testid=format!("{role}-read-error")>{e}</p> })}
             </div>
         </section>
     }
