@@ -18,7 +18,6 @@ use tinyeval_core::contamination::{BenchmarkItem, MembershipManifest, benchmark_
 use tinyeval_core::detection::{self, DetectionInput, Method, ScoredTokens};
 use tinyeval_core::leaner_eval::parse_pretrain_documents;
 use tinyeval_core::overlap::{DEFAULT_N, OverlapIndex};
-use tinyeval_core::statistics;
 use tinyeval_core::tasks::TaskConfig;
 use tinyeval_core::tasks::data::load_task_docs;
 
@@ -187,23 +186,10 @@ pub fn run(args: ContaminationArgs) -> Result<()> {
             let labels: Vec<bool> = labelled.iter().map(|&i| members[i].unwrap()).collect();
             let mut per_method = serde_json::Map::new();
             writeln!(err, "{}: {} items in the manifest, {} members", task.task, labels.len(), labels.iter().filter(|&&l| l).count())?;
-            writeln!(err, "  {:<10} {:>7} {:>17} {:>9} {:>9}", "method", "AUROC", "95% CI", "TPR@1%", "TPR@5%")?;
+            writeln!(err, "  {}", crate::detect::metrics_header())?;
             for (m, method) in methods.iter().enumerate() {
                 let s: Vec<f64> = labelled.iter().map(|&i| scores[m][i]).collect();
-                let v = match statistics::detection_metrics(&s, &labels) {
-                    Ok(d) => {
-                        let ci = if args.bootstrap > 0 { statistics::auroc_interval(&s, &labels, args.bootstrap, args.seed, 0.95)? } else { None };
-                        let ci_str = ci.map_or("-".to_string(), |c| format!("[{:.3}, {:.3}]", c.low, c.high));
-                        writeln!(err, "  {:<10} {:>7.4} {ci_str:>17} {:>9.4} {:>9.4}", method.name(), d.auroc, d.tpr_at_1_fpr, d.tpr_at_5_fpr)?;
-                        let mut v = serde_json::to_value(&d)?;
-                        v["auroc_ci95"] = serde_json::to_value(ci)?;
-                        v
-                    }
-                    Err(e) => {
-                        writeln!(err, "  {:<10} {e}", method.name())?;
-                        json!({ "error": e.to_string() })
-                    }
-                };
+                let v = crate::detect::method_metrics(&mut err, "  ", method, &s, &labels, args.bootstrap, args.seed)?;
                 per_method.insert(method.name().to_string(), v);
             }
             entry["methods"] = Value::Object(per_method);

@@ -114,6 +114,48 @@ fn methods(args: &DetectArgs) -> Result<Vec<Method>> {
     Ok(methods)
 }
 
+/// The header of the rows `method_metrics` prints.
+pub(crate) fn metrics_header() -> String {
+    format!("{:<10} {:>7} {:>17} {:>9} {:>9} {:>9}", "method", "AUROC", "95% CI", "TPR@1%", "TPR@5%", "best acc")
+}
+
+/// AUROC (with a bootstrap 95% interval when `bootstrap` > 0), TPR at 1% and
+/// 5% FPR and best accuracy of one method's scores: printed as a row under
+/// `metrics_header` (after `indent`) and returned as JSON; a method whose
+/// metrics cannot be computed gets `{"error": ...}`.
+pub(crate) fn method_metrics(
+    err: &mut impl Write,
+    indent: &str,
+    method: &Method,
+    scores: &[f64],
+    labels: &[bool],
+    bootstrap: usize,
+    seed: u64,
+) -> Result<Value> {
+    match detection_metrics(scores, labels) {
+        Ok(d) => {
+            let ci = if bootstrap > 0 { statistics::auroc_interval(scores, labels, bootstrap, seed, 0.95)? } else { None };
+            let ci_str = ci.map_or("-".to_string(), |c| format!("[{:.3}, {:.3}]", c.low, c.high));
+            writeln!(
+                err,
+                "{indent}{:<10} {:>7.4} {ci_str:>17} {:>9.4} {:>9.4} {:>9.4}",
+                method.name(),
+                d.auroc,
+                d.tpr_at_1_fpr,
+                d.tpr_at_5_fpr,
+                d.best_accuracy
+            )?;
+            let mut v = serde_json::to_value(&d)?;
+            v["auroc_ci95"] = serde_json::to_value(ci)?;
+            Ok(v)
+        }
+        Err(e) => {
+            writeln!(err, "{indent}{:<10} {e}", method.name())?;
+            Ok(json!({ "error": e.to_string() }))
+        }
+    }
+}
+
 fn finite_or_null(x: f64) -> Value {
     if x.is_finite() { json!(x) } else { Value::Null }
 }
@@ -198,35 +240,9 @@ pub fn run(args: DetectArgs) -> Result<()> {
 
     let labels: Vec<bool> = labels.into_iter().map(Option::unwrap).collect();
     let mut summary = serde_json::Map::new();
-    writeln!(err, "{:<10} {:>7} {:>17} {:>9} {:>9} {:>9}", "method", "AUROC", "95% CI", "TPR@1%", "TPR@5%", "best acc")?;
+    writeln!(err, "{}", metrics_header())?;
     for (m, method) in methods.iter().enumerate() {
-        let entry = match detection_metrics(&scores[m], &labels) {
-            Ok(d) => {
-                let ci = if args.bootstrap > 0 {
-                    statistics::auroc_interval(&scores[m], &labels, args.bootstrap, args.seed, 0.95)?
-                } else {
-                    None
-                };
-                let ci_str = ci.map_or("-".to_string(), |c| format!("[{:.3}, {:.3}]", c.low, c.high));
-                writeln!(
-                    err,
-                    "{:<10} {:>7.4} {:>17} {:>9.4} {:>9.4} {:>9.4}",
-                    method.name(),
-                    d.auroc,
-                    ci_str,
-                    d.tpr_at_1_fpr,
-                    d.tpr_at_5_fpr,
-                    d.best_accuracy
-                )?;
-                let mut v = serde_json::to_value(&d)?;
-                v["auroc_ci95"] = serde_json::to_value(ci)?;
-                v
-            }
-            Err(e) => {
-                writeln!(err, "{:<10} {e}", method.name())?;
-                json!({ "error": e.to_string() })
-            }
-        };
+        let entry = method_metrics(&mut err, "", method, &scores[m], &labels, args.bootstrap, args.seed)?;
         summary.insert(method.name().to_string(), entry);
     }
     let summary = json!({

@@ -19,9 +19,9 @@ use clap::Args;
 use serde_json::{Value, json};
 use tinyeval_core::judge::{self, JudgeScores};
 use tinyeval_core::leaner_eval::{self, Vocabulary};
-use tinyeval_core::{GenerationConfig, generate};
+use tinyeval_core::generate;
 
-use crate::{Backend, device};
+use crate::{Backend, SamplingArgs, device};
 
 #[derive(Args)]
 pub struct LeanerEvalArgs {
@@ -40,13 +40,8 @@ pub struct LeanerEvalArgs {
     limit: Option<usize>,
     #[arg(long = "max_new_tokens", alias = "max-new-tokens", default_value_t = 128)]
     max_new_tokens: usize,
-    /// 0 = greedy.
-    #[arg(long, default_value_t = 0.0)]
-    temperature: f32,
-    #[arg(long = "top_p", alias = "top-p", default_value_t = 1.0)]
-    top_p: f32,
-    #[arg(long, default_value_t = 0)]
-    seed: u64,
+    #[command(flatten)]
+    sampling: SamplingArgs,
     /// Stop strings (the response is cut before them) [default: "\n###", the next section header].
     #[arg(long)]
     stop: Vec<String>,
@@ -162,13 +157,7 @@ pub fn run(args: LeanerEvalArgs) -> Result<()> {
     questions.truncate(args.limit.unwrap_or(usize::MAX));
     let judge = Judge::from_args(&args, &tinyhelen)?;
     let stop = if args.stop.is_empty() { vec![leaner_eval::DEFAULT_STOP.to_string()] } else { args.stop.clone() };
-    let config = GenerationConfig {
-        max_new_tokens: args.max_new_tokens,
-        temperature: args.temperature,
-        top_p: args.top_p,
-        seed: args.seed,
-        stop,
-    };
+    let config = args.sampling.config(args.max_new_tokens, stop);
     config.validate()?;
 
     let device = device(args.backend)?;

@@ -4,7 +4,7 @@ use std::io::{BufRead, BufReader, Write};
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result, bail};
-use clap::{Parser, Subcommand, ValueEnum};
+use clap::{Args, Parser, Subcommand, ValueEnum};
 use tinyeval_core::{Device, GenerationConfig, LanguageModel, generate};
 
 mod bench;
@@ -57,14 +57,8 @@ enum Command {
         prompt: String,
         #[arg(long = "max_new_tokens", alias = "max-new-tokens", default_value_t = GenerationConfig::default().max_new_tokens)]
         max_new_tokens: usize,
-        /// 0 is greedy; otherwise the logits are divided by it and a token is sampled.
-        #[arg(long, default_value_t = 0.0)]
-        temperature: f32,
-        /// Nucleus sampling: sample among the most likely tokens whose probabilities add up to this.
-        #[arg(long = "top_p", alias = "top-p", default_value_t = 1.0)]
-        top_p: f32,
-        #[arg(long, default_value_t = 0)]
-        seed: u64,
+        #[command(flatten)]
+        sampling: SamplingArgs,
         /// Stop when the new text contains this (may be repeated); it is not printed.
         #[arg(long)]
         stop: Vec<String>,
@@ -90,6 +84,25 @@ enum Command {
     Probe(probe::ProbeArgs),
     /// Leaner-Eval: answers to TinyHelen's instruction questions, judge-free metrics, and an optional LLM judge (OpenAI-compatible endpoint).
     LeanerEval(leaner_eval::LeanerEvalArgs),
+}
+
+/// How `generate` and `leaner-eval` pick each next token.
+#[derive(Args, Clone, Copy)]
+pub(crate) struct SamplingArgs {
+    /// 0 is greedy; otherwise the logits are divided by it and a token is sampled.
+    #[arg(long, default_value_t = 0.0)]
+    temperature: f32,
+    /// Nucleus sampling: sample among the most likely tokens whose probabilities add up to this.
+    #[arg(long = "top_p", alias = "top-p", default_value_t = 1.0)]
+    top_p: f32,
+    #[arg(long, default_value_t = 0)]
+    seed: u64,
+}
+
+impl SamplingArgs {
+    pub(crate) fn config(self, max_new_tokens: usize, stop: Vec<String>) -> GenerationConfig {
+        GenerationConfig { max_new_tokens, temperature: self.temperature, top_p: self.top_p, seed: self.seed, stop }
+    }
 }
 
 pub(crate) fn device(backend: Backend) -> Result<Device> {
@@ -188,8 +201,8 @@ fn main() -> Result<()> {
                 out.write_all(b"\n")?;
             }
         }
-        Command::Generate { model, prompt, max_new_tokens, temperature, top_p, seed, stop, backend } => {
-            let config = GenerationConfig { max_new_tokens, temperature, top_p, seed, stop };
+        Command::Generate { model, prompt, max_new_tokens, sampling, stop, backend } => {
+            let config = sampling.config(max_new_tokens, stop);
             let device = device(backend)?;
             let model = crate::load_model(&model, &device)?;
             let mut out = std::io::stdout().lock();
