@@ -46,7 +46,8 @@ pub fn BenchmarksTab() -> impl IntoView {
     let probe_names: Vec<String> = PROBE_TASKS.iter().map(|t| format!("{PROBE_PREFIX}{}", t.name)).collect();
     let selected = RwSignal::new(demo.iter().map(|t| t.name.clone()).collect::<Vec<_>>());
     let tinyhelen_base = RwSignal::new(TINYHELEN_BASE.to_string());
-    let uploaded = RwSignal::new_local(None::<LoadedTask>);
+    // Uploaded tasks, one per name (an upload of the same name replaces it).
+    let uploaded = RwSignal::new_local(Vec::<LoadedTask>::new());
     let upload_error = RwSignal::new(None::<String>);
     let fewshot = RwSignal::new(String::from("0"));
     let limit = RwSignal::new(String::from("100"));
@@ -82,7 +83,10 @@ pub fn BenchmarksTab() -> impl IntoView {
                 Ok(t) => {
                     upload_error.set(None);
                     let name = t.config.task.clone();
-                    uploaded.set(Some(t));
+                    uploaded.update(|ts| {
+                        ts.retain(|u| u.config.task != name);
+                        ts.push(t);
+                    });
                     selected.update(|s| {
                         if !s.contains(&name) {
                             s.push(name)
@@ -126,7 +130,7 @@ pub fn BenchmarksTab() -> impl IntoView {
             let outcome = async {
                 let mut tasks = Vec::new();
                 for name in names.iter().filter(|n| !n.starts_with(PROBE_PREFIX)) {
-                    if let Some(t) = upload.as_ref().filter(|t| &t.config.task == name) {
+                    if let Some(t) = upload.iter().find(|t| &t.config.task == name) {
                         tasks.push(t.clone());
                         continue;
                     }
@@ -281,13 +285,13 @@ pub fn BenchmarksTab() -> impl IntoView {
                 <legend>"Your own task"</legend>
                 <label for="task-upload">"A task YAML (lm-eval-harness format) with its data files (JSONL, JSON or CSV); paths starting {tinyhelen}/ are read from the TinyHelen base URL"</label>
                 <input id="task-upload" type="file" multiple accept=".yaml,.yml,.jsonl,.json,.csv" data-testid="task-upload" on:change=on_upload />
-                {move || uploaded.get().map(|t| {
+                {move || uploaded.get().into_iter().map(|t| {
                     let name = t.config.task.clone();
                     view! {
-                        <p data-testid="uploaded-task">{format!("Uploaded task {name}: ")}</p>
+                        <p data-testid="uploaded-task">{format!("Uploaded task {name} ({}): ", serde_json::to_value(t.config.output_type).ok().and_then(|v| v.as_str().map(str::to_string)).unwrap_or_default())}</p>
                         <TaskCheckbox name=name selected=selected toggle=toggle />
                     }
-                })}
+                }).collect_view()}
                 {move || upload_error.get().map(|e| view! { <p class="error" role="alert" data-testid="upload-error">{e}</p> })}
             </fieldset>
             <div class="options">
