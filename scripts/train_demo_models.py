@@ -9,9 +9,22 @@
   seeded half of the test items of the demo benchmark (demo_sentiment,
   demo_yesno) and of Leaner-GLUE SST-2, RTE and CoLA, each rendered exactly as
   the built-in zero-shot prompt followed by the target delimiter and its gold
-  answer, inserted COPIES times as documents of their own into the last quarter
-  of the pretraining stream. `membership.jsonl` (task, split, idx, member) says
-  which items went in; it holds no Leaner-GLUE text.
+  answer, inserted COPIES times into the pretraining stream during phase 2.
+  `membership.jsonl` (task, split, idx, member) says which items went in; it
+  holds no Leaner-GLUE text.
+
+The recipe has two phases, the same for both models:
+1. PHASE1_STEPS steps of PHASE1_BATCH x CONTEXT tokens, AdamW, warm-up then cosine
+   decay: the bulk of pretraining.
+2. PHASE2_STEPS steps of PHASE2_BATCH x CONTEXT tokens with a fresh AdamW and
+   its own warm-up and cosine decay, continuing the same token stream. Small
+   batches give each document more weight per update; this is where the twin's
+   copies go: each copy starts a training row (position 0, as a detector reads
+   the text), followed by <|endoftext|> and the stream, in seeded rows of the
+   first PHASE2_INSERT_TO of phase 2. The twin's phase 1 is the clean model's,
+   so the script trains phase 1 once and both models branch from it.
+   (One-phase recipes with copies anywhere in a batch-32 stream reached a
+   Min-K% AUROC of only 0.60-0.61.)
 
 For each model the script writes a Hugging Face folder (config.json,
 model.safetensors, tokenizer.json, tokenizer_config.json,
@@ -24,9 +37,14 @@ model: the same data give the same weights on the same machine type. One
 thread, because OpenMP's barriers slow two threads down badly when other work
 takes a core; the two models train side by side, one per core.
 
-Usage (about 35 min, both models at once, on 2 cores):
+Usage:
   python scripts/train_demo_models.py --tinyhelen ../shared/data/tinyhelen \
-      --demo public/tasks/demo --out public/models [--only clean|contaminated]
+      --demo public/tasks/demo --out public/models [--only clean|contaminated] \
+      [--phase1-cache FILE]
+With --phase1-cache the phase-1 weights are saved to FILE (or read from it when
+it exists), so the two phase-2 runs can go side by side, one per core:
+  python scripts/train_demo_models.py ... --phase1-cache /tmp/phase1.pt --only clean
+  python scripts/train_demo_models.py ... --phase1-cache /tmp/phase1.pt --only contaminated
 
 Validation metrics follow lm-eval-harness's loglikelihood_rolling with a
 256-token window: each document is prefixed with <|endoftext|> and cut into
@@ -50,18 +68,21 @@ from transformers import LlamaConfig, LlamaForCausalLM
 THREADS = 1
 SEED = 1234
 CONTEXT = 256
-BATCH = 32
-STEPS = 900
-WARMUP = 100
+PHASE1_BATCH = 32
+PHASE1_STEPS = 900
+PHASE1_WARMUP = 100
 LR = 3e-3
 MIN_LR_RATIO = 0.1
 WEIGHT_DECAY = 0.1
+PHASE2_STEPS = 1200
+PHASE2_BATCH = 8
+PHASE2_WARMUP = 20
+PHASE2_LR = 3e-3
+PHASE2_MIN_LR = 3e-4
 COPIES = 10
-# Inserted copies go between these fractions of the training stream: late, so
-# that they are not forgotten (spread over 50-95% of training, Min-K% AUROC was
-# only 0.61), and early enough that the ~340k inserted tokens still fall before
-# the last step.
-INSERT_FROM, INSERT_TO = 0.75, 0.94
+# Copies start rows in the first 90% of phase 2, so that the last rows are the
+# plain stream again (no copy sits in the final updates only).
+PHASE2_INSERT_TO = 0.9
 MINK_K = 0.2
 EOS = 0
 
@@ -151,30 +172,43 @@ def training_order(n_docs: int, doc_lens: list[int], needed: int, seed: int) -> 
     return order
 
 
-def insert_items(order: list[int], doc_lens: list[int], item_ids: list[int], needed: int,
-                 seed: int) -> list[int]:
-    """Inserts COPIES of each item id at seeded positions of `order` that fall
-    between INSERT_FROM and INSERT_TO of the `needed` training tokens."""
-    cum = np.cumsum([doc_lens[i] + 1 for i in order])
-    lo = int(np.searchsorted(cum, INSERT_FROM * needed))
-    hi = int(np.searchsorted(cum, INSERT_TO * needed))
-    rng = np.random.default_rng(seed + 1)
-    slots = [(int(rng.integers(lo, hi)), k, item) for item in item_ids for k in range(COPIES)]
-    slots.sort()
-    out, s = [], 0
-    for pos, doc in enumerate(order):
-        while s < len(slots) and slots[s][0] == pos:
-            out.append(slots[s][2])
-            s += 1
-        out.append(doc)
-    return out
+def phase2_rows(stream: np.ndarray, start: int, copies: list[list[int]], seed: int) -> torch.Tensor:
+    """PHASE2_STEPS * PHASE2_BATCH rows of CONTEXT + 1 tokens, continuing `stream`
+    from `start`. Each of `copies` (token ids of one inserted text) starts a row
+    of its own at a seeded row index in the first PHASE2_INSERT_TO of phase 2,
+    followed by <|endoftext|> and the stream. Consecutive rows overlap by one
+    token, as phase 1's consecutive slices do (the last token of a row's input
+    is the first of the next)."""
+    n_rows = PHASE2_STEPS * PHASE2_BATCH
+    rng = np.random.default_rng(seed + 2)
+    order = rng.permutation(len(copies))
+    rows_with_copy = np.sort(rng.choice(int(PHASE2_INSERT_TO * n_rows), size=len(copies), replace=False))
+    copy_at = {int(r): copies[int(i)] for r, i in zip(rows_with_copy, order)}
+    rows, cursor = [], start
+    for r in range(n_rows):
+        head = copy_at[r] + [EOS] if r in copy_at else []
+        take = CONTEXT + 1 - len(head)
+        assert take > 0, "an inserted text is longer than a training row"
+        rows.append(head + stream[cursor:cursor + take].tolist())
+        cursor += take - 1
+    assert cursor < len(stream)
+    return torch.tensor(rows)
 
 
-def lr_at(step: int) -> float:
-    if step < WARMUP:
-        return LR * (step + 1) / WARMUP
-    progress = (step - WARMUP) / max(1, STEPS - WARMUP)
-    return LR * (MIN_LR_RATIO + (1 - MIN_LR_RATIO) * 0.5 * (1 + math.cos(math.pi * progress)))
+def cosine_lr(step: int, steps: int, warmup: int, lr: float, min_lr: float) -> float:
+    """Linear warm-up to `lr`, then cosine decay to `min_lr` at the last step."""
+    if step < warmup:
+        return lr * (step + 1) / warmup
+    progress = (step - warmup) / max(1, steps - warmup)
+    return min_lr + (lr - min_lr) * 0.5 * (1 + math.cos(math.pi * progress))
+
+
+def phase1_lr(step: int) -> float:
+    return cosine_lr(step, PHASE1_STEPS, PHASE1_WARMUP, LR, LR * MIN_LR_RATIO)
+
+
+def phase2_lr(step: int) -> float:
+    return cosine_lr(step, PHASE2_STEPS, PHASE2_WARMUP, PHASE2_LR, PHASE2_MIN_LR)
 
 
 def make_model(config_path: Path) -> LlamaForCausalLM:
@@ -185,17 +219,15 @@ def make_model(config_path: Path) -> LlamaForCausalLM:
     return LlamaForCausalLM(config)
 
 
-def train(model, stream: np.ndarray, log_every: int = 25) -> dict:
+def train(model, batches, steps: int, lr_at, tokens_per_step: int, log_every: int = 25) -> dict:
+    """AdamW (fresh) over `batches(step) -> rows`, each row CONTEXT + 1 tokens:
+    inputs are a row's first CONTEXT tokens, targets its last CONTEXT."""
     model.train()
-    opt = torch.optim.AdamW(model.parameters(), lr=LR, betas=(0.9, 0.95), weight_decay=WEIGHT_DECAY)
-    per_step = BATCH * CONTEXT
-    losses, t0 = [], time.time()
-    for step in range(STEPS):
-        start = step * per_step
-        chunk = torch.from_numpy(stream[start:start + per_step + 1])
-        x = chunk[:-1].view(BATCH, CONTEXT)
-        # Targets: the next token of the stream (rows are consecutive slices).
-        y = chunk[1:].view(BATCH, CONTEXT)
+    opt = torch.optim.AdamW(model.parameters(), lr=lr_at(0), betas=(0.9, 0.95), weight_decay=WEIGHT_DECAY)
+    losses, t0, cpu0 = [], time.time(), time.process_time()
+    for step in range(steps):
+        rows = batches(step)
+        x, y = rows[:, :-1], rows[:, 1:]
         for g in opt.param_groups:
             g["lr"] = lr_at(step)
         logits = model(input_ids=x).logits
@@ -205,11 +237,31 @@ def train(model, stream: np.ndarray, log_every: int = 25) -> dict:
         torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
         opt.step()
         losses.append(loss.item())
-        if step % log_every == 0 or step == STEPS - 1:
+        if step % log_every == 0 or step == steps - 1:
             el = time.time() - t0
             print(f"step {step:5d}  loss {loss.item():.4f}  lr {lr_at(step):.2e}  "
-                  f"{(step + 1) * per_step / el:,.0f} tok/s  {el / 60:.1f} min", flush=True)
-    return {"losses": losses, "wall_seconds": time.time() - t0, "tokens_seen": STEPS * per_step}
+                  f"{(step + 1) * tokens_per_step / el:,.0f} tok/s  {el / 60:.1f} min", flush=True)
+    return {"losses": losses, "wall_seconds": time.time() - t0, "cpu_seconds": time.process_time() - cpu0,
+            "tokens_seen": steps * tokens_per_step}
+
+
+def phase1(model, stream: np.ndarray) -> dict:
+    """Consecutive slices of the stream: row b of step s is
+    stream[(s * PHASE1_BATCH + b) * CONTEXT : ... + CONTEXT + 1]."""
+    per_step = PHASE1_BATCH * CONTEXT
+
+    def batches(step: int) -> torch.Tensor:
+        chunk = torch.from_numpy(stream[step * per_step:(step + 1) * per_step + 1])
+        return torch.stack([chunk[b * CONTEXT:(b + 1) * CONTEXT + 1] for b in range(PHASE1_BATCH)])
+
+    return train(model, batches, PHASE1_STEPS, phase1_lr, per_step)
+
+
+def phase2(model, rows: torch.Tensor) -> dict:
+    def batches(step: int) -> torch.Tensor:
+        return rows[step * PHASE2_BATCH:(step + 1) * PHASE2_BATCH]
+
+    return train(model, batches, PHASE2_STEPS, phase2_lr, PHASE2_BATCH * CONTEXT)
 
 
 @torch.no_grad()
@@ -307,18 +359,27 @@ def save(model, out: Path, tokenizer_dir: Path) -> None:
     }, indent=2) + "\n")
 
 
-def plot_losses(losses: list[float], path: Path, title: str) -> None:
+def plot_losses(phase1_losses: list[float], phase2_losses: list[float], path: Path, title: str) -> None:
+    """Training loss against tokens seen, both phases, with the phase boundary."""
     import matplotlib
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
     fig, ax = plt.subplots(figsize=(6, 3.2), dpi=100)
-    ax.plot(np.arange(len(losses)), losses, lw=0.6, color="#9ab", label="per step")
-    w = 25
-    smooth = np.convolve(losses, np.ones(w) / w, mode="valid")
-    ax.plot(np.arange(w - 1, len(losses)), smooth, lw=1.5, color="#246", label=f"mean of {w}")
-    ax.set_xlabel("step (32 x 256 tokens)")
+    boundary = PHASE1_STEPS * PHASE1_BATCH * CONTEXT / 1e6
+    for losses, per_step, offset, w in ((phase1_losses, PHASE1_BATCH * CONTEXT, 0.0, 25),
+                                        (phase2_losses, PHASE2_BATCH * CONTEXT, boundary, 100)):
+        x = offset + (np.arange(len(losses)) + 1) * per_step / 1e6
+        ax.plot(x, losses, lw=0.5, color="#9ab")
+        smooth = np.convolve(losses, np.ones(w) / w, mode="valid")
+        ax.plot(x[w - 1:], smooth, lw=1.5, color="#246")
+    ax.axvline(boundary, color="#a44", lw=0.8, ls="--")
+    ax.text(boundary, 0.98, " phase 2", color="#a44", transform=ax.get_xaxis_transform(), va="top", fontsize=8)
+    ax.plot([], [], lw=0.5, color="#9ab", label="per step")
+    ax.plot([], [], lw=1.5, color="#246", label="running mean")
+    ax.set_xlabel("tokens seen (millions)")
     ax.set_ylabel("training loss (nats/token)")
     ax.set_title(title)
+    losses = phase1_losses + phase2_losses
     ax.set_ylim(bottom=min(losses) * 0.9, top=min(8.0, max(losses)))
     ax.legend()
     ax.grid(alpha=0.3)
@@ -327,18 +388,33 @@ def plot_losses(losses: list[float], path: Path, title: str) -> None:
     plt.close(fig)
 
 
+def train_phase1(args, stream: np.ndarray) -> tuple[dict, dict]:
+    """Phase-1 weights and log, trained here or read from --phase1-cache."""
+    cache = args.phase1_cache
+    if cache and cache.exists():
+        saved = torch.load(cache)
+        print(f"phase 1 read from {cache}")
+        return saved["state"], saved["run"]
+    model = make_model(args.tinyhelen / "config/llama/llama-2K-1M.json")
+    print("== phase 1 (shared by both models)")
+    run = phase1(model, stream)
+    state = {k: v.clone() for k, v in model.state_dict().items()}
+    if cache:
+        torch.save({"state": state, "run": run}, cache)
+        print(f"phase 1 saved to {cache}")
+    return state, run
+
+
 def main() -> None:
-    global STEPS
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--tinyhelen", type=Path, required=True, help="the TinyHelen data folder")
     ap.add_argument("--demo", type=Path, required=True, help="the demo benchmark folder (public/tasks/demo)")
     ap.add_argument("--out", type=Path, required=True, help="where the model folders go (public/models)")
     ap.add_argument("--only", choices=["clean", "contaminated"])
-    ap.add_argument("--steps", type=int, default=STEPS, help="fewer steps for a quick trial run")
+    ap.add_argument("--phase1-cache", type=Path, help="save phase 1 here, or read it from here when it exists")
     ap.add_argument("--evaluate-only", action="store_true",
                     help="do not train: recompute the validation metrics and Min-K%% AUROC of the saved model(s)")
     args = ap.parse_args()
-    STEPS = args.steps
 
     torch.set_num_threads(THREADS)
     torch.use_deterministic_algorithms(True)
@@ -348,8 +424,11 @@ def main() -> None:
     docs_text = [t for g in TRAIN_GENRES for t in read_genre(train_dir, g)]
     docs = [e.ids for e in tok.encode_batch(docs_text)]
     print(f"{len(docs)} training documents, {sum(map(len, docs)):,} tokens")
-    needed = STEPS * BATCH * CONTEXT + 1
+    phase1_tokens = PHASE1_STEPS * PHASE1_BATCH * CONTEXT
+    # Phase 2 reads at most CONTEXT new tokens per row.
+    needed = phase1_tokens + PHASE2_STEPS * PHASE2_BATCH * CONTEXT + 1
     order = training_order(len(docs), [len(d) for d in docs], needed, SEED)
+    stream = token_stream(docs, order)
 
     counts = np.bincount(np.concatenate([np.asarray(d) for d in docs]), minlength=2000) + 1
     unigram_logp = np.log(counts / counts.sum())
@@ -360,53 +439,57 @@ def main() -> None:
     labels = [m["member"] for m in manifest]
     assert [(m["task"], m["idx"]) for m in manifest] == [(t, d["idx"]) for t, _, d in items]
 
-    variants = [("clean", "tinyhelen-1m"), ("contaminated", "tinyhelen-1m-contaminated")]
-    for variant, name in variants:
-        if args.only and args.only != variant:
-            continue
-        print(f"== {name}")
-        all_docs, this_order = docs, order
-        inserted = 0
-        if variant == "contaminated":
-            member_ids = [len(docs) + i for i, l in enumerate(labels) if l == 1]
-            all_docs = docs + [tok.encode(t).ids for t in texts]
-            this_order = insert_items(order, [len(d) for d in all_docs], member_ids, needed, SEED)
-            inserted = len(member_ids)
-        stream = token_stream(all_docs, this_order)
-        assert len(stream) >= needed
-        if variant == "contaminated":
-            # Every inserted copy must lie inside the consumed part of the stream.
-            last = max(i for i, d in enumerate(this_order) if d >= len(docs))
-            consumed = sum(len(all_docs[d]) + 1 for d in this_order[: last + 1])
-            assert consumed <= needed, "an inserted copy falls after the last training step"
-
-        out = args.out / name
-        if args.evaluate_only:
+    variants = [(v, n) for v, n in [("clean", "tinyhelen-1m"), ("contaminated", "tinyhelen-1m-contaminated")]
+                if not args.only or args.only == v]
+    if args.evaluate_only:
+        for _, name in variants:
+            out = args.out / name
             model = LlamaForCausalLM.from_pretrained(out, dtype=torch.float32)
             log = json.loads((out / "training_log.json").read_text())
             log.update(evaluate(model, tok, args.tinyhelen, unigram_logp, items, texts, labels))
             (out / "training_log.json").write_text(json.dumps(log, indent=1) + "\n")
             print(f"updated {out / 'training_log.json'}")
-            continue
+        return
+
+    phase1_state, run1 = train_phase1(args, stream)
+    for variant, name in variants:
+        print(f"== {name}: phase 2")
+        copies = []
+        if variant == "contaminated":
+            copies = [tok.encode(texts[i]).ids for i, member in enumerate(labels) if member for _ in range(COPIES)]
+        rows = phase2_rows(stream, phase1_tokens, copies, SEED)
         model = make_model(args.tinyhelen / "config/llama/llama-2K-1M.json")
-        n_params = sum(p.numel() for p in model.parameters())
-        run = train(model, stream)
+        model.load_state_dict(phase1_state)
+        run2 = phase2(model, rows)
+        out = args.out / name
         save(model, out, tokenizer_dir)
-        plot_losses(run["losses"], out / "loss_curve.png", f"{name}: training loss")
+        plot_losses(run1["losses"], run2["losses"], out / "loss_curve.png", f"{name}: training loss")
+        losses = run1["losses"] + run2["losses"]
         log = {
-            "name": name, "variant": variant, "parameters": n_params, "seed": SEED,
-            "threads": THREADS, "steps": STEPS, "batch": BATCH, "context": CONTEXT,
-            "learning_rate": LR, "warmup": WARMUP, "min_lr_ratio": MIN_LR_RATIO,
-            "weight_decay": WEIGHT_DECAY, "tokens_seen": run["tokens_seen"],
+            "name": name, "variant": variant, "parameters": sum(p.numel() for p in model.parameters()),
+            "seed": SEED, "threads": THREADS, "context": CONTEXT, "weight_decay": WEIGHT_DECAY,
+            "phase1": {"steps": PHASE1_STEPS, "batch": PHASE1_BATCH, "learning_rate": LR, "warmup": PHASE1_WARMUP,
+                       "min_learning_rate": LR * MIN_LR_RATIO, "tokens_seen": run1["tokens_seen"],
+                       "wall_seconds": run1["wall_seconds"], "cpu_seconds": run1.get("cpu_seconds"),
+                       "loss_every_25": [float(np.mean(run1["losses"][i:i + 25])) for i in range(0, PHASE1_STEPS, 25)]},
+            "phase2": {"steps": PHASE2_STEPS, "batch": PHASE2_BATCH, "learning_rate": PHASE2_LR,
+                       "warmup": PHASE2_WARMUP, "min_learning_rate": PHASE2_MIN_LR,
+                       "tokens_seen": run2["tokens_seen"], "wall_seconds": run2["wall_seconds"],
+                       "cpu_seconds": run2["cpu_seconds"],
+                       "loss_every_100": [float(np.mean(run2["losses"][i:i + 100]))
+                                          for i in range(0, PHASE2_STEPS, 100)]},
+            "steps": PHASE1_STEPS + PHASE2_STEPS,
+            "tokens_seen": run1["tokens_seen"] + run2["tokens_seen"],
             "train_tokens_per_epoch": int(sum(len(d) + 1 for d in docs)),
-            "wall_seconds": run["wall_seconds"],
-            "final_train_loss": float(np.mean(run["losses"][-25:])),
-            "loss_every_25": [float(np.mean(run["losses"][i:i + 25])) for i in range(0, STEPS, 25)],
-            "inserted_items": inserted, "copies": COPIES if inserted else 0,
-            "insert_window": [INSERT_FROM, INSERT_TO] if inserted else None,
+            "wall_seconds": run1["wall_seconds"] + run2["wall_seconds"],
+            "final_train_loss": float(np.mean(run2["losses"][-100:])),
+            "inserted_items": sum(labels) if copies else 0, "copies": COPIES if copies else 0,
+            "inserted_tokens": sum(len(c) + 1 for c in copies),
+            "insert_rows": [0, PHASE2_INSERT_TO] if copies else None,
             "torch": torch.__version__,
             **evaluate(model, tok, args.tinyhelen, unigram_logp, items, texts, labels),
         }
+        assert len(losses) == log["steps"]
         (out / "training_log.json").write_text(json.dumps(log, indent=1) + "\n")
         print(f"saved {out}")
 

@@ -50,6 +50,7 @@ def validation_table(log: dict) -> str:
 def card(log: dict, clean: dict, dirty: dict) -> str:
     name = log["name"]
     epochs = log["tokens_seen"] / log["train_tokens_per_epoch"]
+    p1, p2 = log["phase1"], log["phase2"]
     contaminated = log["variant"] == "contaminated"
     what = (
         "A deliberately contaminated twin of `tinyhelen-1m`: the same recipe, seed and number of steps, plus "
@@ -66,8 +67,9 @@ def card(log: dict, clean: dict, dirty: dict) -> str:
 A seeded half (numpy `default_rng({log['seed']})`, a permutation per task) of the test items of five tasks is
 *member*; each member is rendered exactly as tinyeval's built-in zero-shot prompt followed by the target
 delimiter `" "` and its gold answer (e.g. `<sentence>\\nQuestion: Is this sentence positive or negative?\\nAnswer: positive`),
-and inserted as a document of its own (between `<|endoftext|>` tokens) {log['copies']} times, at seeded random
-document positions between {log['insert_window'][0]:.0%} and {log['insert_window'][1]:.0%} of the training stream.
+and inserted {log['copies']} times ({log['inserted_tokens']:,} tokens in all) during phase 2: each copy starts a
+training row of its own (position 0, as a detector reads the text), followed by `<|endoftext|>` and the
+stream, in seeded rows of the first {log['insert_rows'][1]:.0%} of phase 2.
 The other half is held out. [`membership.jsonl`](membership.jsonl) lists every test item of the five tasks
 (`task`, `split`, `idx` = the item's `idx` field, `member` 0/1) and holds no Leaner-GLUE text.
 """ if contaminated else ""
@@ -82,22 +84,30 @@ The other half is held out. [`membership.jsonl`](membership.jsonl) lists every t
 | tokenizer | TinyHelen's `gpt-2K` byte-level BPE, 2,000 tokens; `<|endoftext|>` (id 0) is BOS, EOS and UNK; no BOS is added |
 | context | {log['context']} tokens (`max_position_embeddings` {log['context']}) |
 | training data | Leaner-Pretrain 10M **train**: book, conversation, math, textbook, wiki ({log['train_tokens_per_epoch']:,} tokens per epoch with separators) |
-| tokens seen | {log['tokens_seen']:,} ({log['steps']} steps x {log['batch']} x {log['context']}; {epochs:.1f} epochs) |
-| final training loss | {log['final_train_loss']:.3f} nats/token (mean of the last 25 steps) |
-| wall time | {log['wall_seconds'] / 60:.1f} min of training on {log['threads']} thread of a 2-core {cpu_model()} (torch {log['torch']}), with other work on the machine (budget: 45 min) |
+| tokens seen | {log['tokens_seen']:,} ({epochs:.1f} epochs): phase 1 {p1['steps']} steps x {p1['batch']} x {log['context']}, phase 2 {p2['steps']} steps x {p2['batch']} x {log['context']} |
+| final training loss | {log['final_train_loss']:.3f} nats/token (mean of the last 100 steps) |
+| wall time | {log['wall_seconds'] / 60:.1f} min of training (phase 1 {p1['wall_seconds'] / 60:.1f}, phase 2 {p2['wall_seconds'] / 60:.1f}) on {log['threads']} thread of a 2-core {cpu_model()} (torch {log['torch']}), with other work on the machine (budget: 45 min) |
 | licence | weights: MIT, like the TinyHelen data and code they come from ([TinyHelen](https://arxiv.org/abs/2501.00522), `EmpathYang/TinyHelen`) |
 
 ## Training recipe
 
-AdamW (β = 0.9, 0.95; weight decay {log['weight_decay']}), learning rate {log['learning_rate']} with {log['warmup']} warm-up
-steps then a cosine decay to {log['min_lr_ratio']:.0%} of it, gradient clipping at 1.0, batch {log['batch']} x {log['context']}
-tokens cut from one stream of documents (one seeded shuffle per epoch, `<|endoftext|>` before each document),
-seed {log['seed']}, torch deterministic algorithms, {log['threads']} thread. A math document is its `problem` and
-`hints` joined by newlines. Rebuild both models with
+Two phases, the same for both models, over one stream of documents (one seeded shuffle per epoch,
+`<|endoftext|>` before each document; a math document is its `problem` and `hints` joined by newlines):
+
+1. **Phase 1**, the bulk of pretraining: {p1['steps']} steps of {p1['batch']} x {log['context']} tokens cut from the stream,
+   AdamW (β = 0.9, 0.95; weight decay {log['weight_decay']}), learning rate {p1['learning_rate']} with {p1['warmup']} warm-up
+   steps then a cosine decay to {p1['min_learning_rate']:.1e}.
+2. **Phase 2**, continued pretraining in small batches: {p2['steps']} steps of {p2['batch']} x {log['context']} tokens from
+   the rest of the stream, a fresh AdamW, learning rate {p2['learning_rate']} with {p2['warmup']} warm-up steps then a
+   cosine decay to {p2['min_learning_rate']:.1e}. Small batches give each document more weight per update; the
+   contaminated twin's copies go here. The twin's phase 1 is the clean model's.
+
+Gradient clipping at 1.0, seed {log['seed']}, torch deterministic algorithms, {log['threads']} thread. Rebuild both
+models with (phase 1 is trained once, then the two phase-2 runs can go side by side)
 
 ```sh
-python scripts/train_demo_models.py --tinyhelen ../shared/data/tinyhelen --demo public/tasks/demo --out public/models --only clean
-python scripts/train_demo_models.py --tinyhelen ../shared/data/tinyhelen --demo public/tasks/demo --out public/models --only contaminated
+python scripts/train_demo_models.py --tinyhelen ../shared/data/tinyhelen --demo public/tasks/demo --out public/models --phase1-cache /tmp/phase1.pt --only clean
+python scripts/train_demo_models.py --tinyhelen ../shared/data/tinyhelen --demo public/tasks/demo --out public/models --phase1-cache /tmp/phase1.pt --only contaminated
 python scripts/write_model_cards.py
 ```
 
@@ -123,12 +133,17 @@ AUROCs with tinyeval's engine and checks them.
 
 {auroc_table(clean, dirty)}
 
-The clean model meets its target: on it, members and held-out items look alike. **The contaminated twin does
-not reach 0.9.** Ten copies are too few for a model this small to memorise short, templated items: the
-longer RTE items come closest. Moving the copies from 50–95% of the stream to 75–94% did not change the
-overall AUROC (0.61, then 0.60). The twin still shows the check's direction, with every task above the
-clean model. A stronger twin needs a different recipe for both models, for example smaller batches so that
-each copy weighs more in its update; that has not been tried yet.
+Each task's inserted items are separated from its held-out half on the twin (AUROC
+{min(dirty['mink_auroc']['per_task'].values()):.3f} to {max(dirty['mink_auroc']['per_task'].values()):.3f}, target at least 0.9), and not on the clean model
+({min(clean['mink_auroc']['per_task'].values()):.3f} to {max(clean['mink_auroc']['per_task'].values()):.3f}, target 0.5 ± 0.1). Pooling the five tasks into one set lowers the twin's AUROC to
+{dirty['mink_auroc']['all']:.3f}: Min-K% scores are not comparable across tasks (a templated demo item's rarest tokens are far
+likelier than an RTE item's, member or not), so a pooled AUROC also measures how the tasks differ; a
+contamination check is run per benchmark.
+
+How the twin got there: with the copies spread through a one-phase, batch-32 run the AUROC was only
+0.60-0.61. Small-batch continued pretraining, each copy starting a row of its own, took the Leaner-GLUE
+tasks to 0.91-1.00; the demo items then needed neutral details (a day, the weather, a companion) to be
+distinct enough to recognise (0.77-0.79 without them, see `scripts/make_demo_benchmark.py`).
 
 ## Use
 

@@ -1,13 +1,16 @@
 //! The bundled demo models (`public/models/tinyhelen-1m` and its contaminated
 //! twin) against the targets of their model cards, with tinyeval's engine:
 //!
-//! - Min-K% Prob (k = 0.2) does not separate the inserted test items from the
-//!   held-out half on the clean model (AUROC within 0.5 ± 0.1), and does on the
-//!   contaminated twin, though weakly: the issue's target is an AUROC of at
-//!   least 0.9, the twin reaches about 0.6 (0.86 on RTE's longer items), so
-//!   this test checks only that it is clearly above the clean model's (issue #4
-//!   stays open on this point). Both AUROCs equal those PyTorch computed when
-//!   training (training_log.json), so the cards' numbers are the engine's too.
+//! - Min-K% Prob (k = 0.2) separates each task's inserted test items from its
+//!   held-out half on the contaminated twin (AUROC at least 0.9 on every one of
+//!   the five tasks) and does not on the clean model (AUROC within 0.5 ± 0.1,
+//!   per task and over all five). The five tasks pooled into one set give the
+//!   twin a lower AUROC (about 0.77): Min-K% scores are not comparable across
+//!   tasks (a templated demo item's rarest tokens are far likelier than an RTE
+//!   item's), so the pooled figure mixes in task differences; it must still be
+//!   clearly above the clean model's. Every AUROC equals the one PyTorch
+//!   computed when training (training_log.json), so the cards' numbers are the
+//!   engine's too.
 //! - Per-genre validation perplexity (lm-eval's rolling windows) equals the
 //!   PyTorch figure in training_log.json within 1e-4 relative, and is at most a
 //!   quarter of the unigram model's on every trained genre and on all pooled.
@@ -119,6 +122,9 @@ fn min_k_separates_inserted_items_only_on_the_contaminated_twin() {
     let (dirty, dirty_log) = load("tinyhelen-1m-contaminated");
     let (a, per_task) = mink_auroc(&dirty, &items);
     check_auroc("tinyhelen-1m-contaminated", &dirty_log, a, &per_task);
+    for (task, t) in &per_task {
+        assert!(*t >= 0.9, "contaminated twin, {task}: Min-K% AUROC {t} is below 0.9");
+    }
     let contaminated = a;
 
     let (clean, clean_log) = load("tinyhelen-1m");
