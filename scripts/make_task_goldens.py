@@ -64,6 +64,8 @@ RUNS = (
     [("leaner_glue_sst2", s, None) for s in (0, 2)]
     + [("leaner_glue_rte", s, None) for s in (0, 2)]
     + [("leaner_glue_cola", 0, None), ("leaner_glue_mrpc", 0, None), ("leaner_glue_mnli", 2, None)]
+    + [("leaner_glue_qqp", 0, None), ("leaner_glue_qnli", 0, None), ("leaner_glue_wnli", 0, None),
+       ("leaner_glue_mnli_mismatch", 0, None)]
     # Few docs per genre: book and conversation docs are whole books and
     # dialogues (tens of context windows each).
     + [(f"leaner_pretrain_ppl_{g}", 0, 4) for g in GENRES]

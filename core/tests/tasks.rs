@@ -239,6 +239,13 @@ fn glue_mcc_f1_and_mnli_match_lm_eval() {
 }
 
 #[test]
+fn qqp_qnli_wnli_and_mnli_mismatched_match_lm_eval() {
+    for f in ["leaner_glue_qqp_0shot.json", "leaner_glue_qnli_0shot.json", "leaner_glue_wnli_0shot.json", "leaner_glue_mnli_mismatch_0shot.json"] {
+        check_golden(f);
+    }
+}
+
+#[test]
 fn pretrain_perplexity_matches_lm_eval() {
     for g in ["book", "code", "conversation", "math", "textbook", "web", "wiki"] {
         check_golden(&format!("leaner_pretrain_ppl_{g}_0shot.json"));
