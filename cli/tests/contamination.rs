@@ -105,11 +105,10 @@ fn overlap_finds_an_item_hidden_in_a_corpus() {
     let split = text_of(8);
     let words: Vec<&str> = split.split_whitespace().collect();
     let corpus = dir.join("corpus.jsonl");
-    let lines = [
-        serde_json::json!({"text": format!("Some story first. {hidden} And then more.")}),
-        serde_json::json!({"text": words[..words.len() / 2].join(" ")}),
-        serde_json::json!({"text": words[words.len() / 2..].join(" ")}),
-    ];
+    // Item 8 cut into documents of 12 words: every piece is shorter than a 13-gram.
+    let lines: Vec<serde_json::Value> = std::iter::once(serde_json::json!({"text": format!("Some story first. {hidden} And then more.")}))
+        .chain(words.chunks(12).map(|piece| serde_json::json!({"text": piece.join(" ")})))
+        .collect();
     std::fs::write(&corpus, lines.iter().map(|l| l.to_string()).collect::<Vec<_>>().join("\n") + "\n").unwrap();
     let out = dir.join("out");
     let o = tinyeval(&["overlap", "--tasks", "demo_yesno", "--limit", "30", "--corpus"], &[&corpus, Path::new("--output_path"), &out]);
