@@ -9,6 +9,8 @@ use wasm_bindgen::{JsCast, JsValue};
 use wasm_bindgen_futures::JsFuture;
 
 use crate::fetch::js_error;
+use crate::probe_run::ProbeResult;
+use crate::runs::DetectionRun;
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Settings {
@@ -16,6 +18,30 @@ pub struct Settings {
     pub limit: Option<usize>,
     pub batch_size: usize,
     pub seed: i64,
+    /// How responses were sampled (Leaner-Eval runs).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub generation: Option<Sampling>,
+}
+
+/// A generating run's sampling settings.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Sampling {
+    pub max_new_tokens: usize,
+    pub temperature: f32,
+    pub top_p: f32,
+}
+
+impl Settings {
+    /// One line for Compare's column heading.
+    pub fn describe(&self) -> String {
+        let shots = self.num_fewshot.map(|k| k.to_string()).unwrap_or("task default".into());
+        let limit = self.limit.map(|l| l.to_string()).unwrap_or("none".into());
+        let mut out = format!("k={shots} · limit {limit} · seed {}", self.seed);
+        if let Some(g) = &self.generation {
+            out += &format!(" · {} new tokens, temperature {}, top-p {}", g.max_new_tokens, g.temperature, g.top_p);
+        }
+        out
+    }
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -54,6 +80,21 @@ impl RunSummary {
         RunSummary { label, model, backend, settings: Some(settings), metrics }
     }
 
+    /// The linear probe's metrics: one row per probed task, split and metric,
+    /// the task named `{task} {split}` as an import of `tinyeval probe`'s
+    /// results file names it.
+    pub fn probe_metrics(results: &[ProbeResult]) -> Vec<MetricSummary> {
+        results
+            .iter()
+            .flat_map(|r| {
+                r.splits.iter().flat_map(move |s| {
+                    let task = format!("{} {}", r.task, s.split);
+                    s.metrics.iter().map(move |m| MetricSummary { task: task.clone(), metric: m.metric.name().to_string(), value: m.value, stderr: m.stderr })
+                })
+            })
+            .collect()
+    }
+
     /// An lm-eval-harness results JSON (`results` → task → `"acc,none"`, `"acc_stderr,none"`…).
     pub fn from_lm_eval(file: &str, bytes: &[u8]) -> Result<Self, String> {
         let v: Value = serde_json::from_slice(bytes).map_err(|e| format!("{file}: invalid JSON: {e}"))?;
@@ -66,12 +107,15 @@ impl RunSummary {
             let Some(r) = r.as_object() else { continue };
             for (key, value) in r {
                 let Some((name, filter)) = key.split_once(',') else { continue };
-                if name.ends_with("_stderr") {
+                // `n` (the probe's item count) is not a metric.
+                if name.ends_with("_stderr") || name == "n" {
                     continue;
                 }
                 let Some(value) = value.as_f64() else { continue };
                 let stderr = r.get(&format!("{name}_stderr,{filter}")).and_then(Value::as_f64);
-                metrics.push(MetricSummary { task: task.clone(), metric: name.to_string(), value, stderr });
+                // A filter other than `none` (the probe's split) tells rows of one task apart.
+                let task = if filter == "none" { task.clone() } else { format!("{task} {filter}") };
+                metrics.push(MetricSummary { task, metric: name.to_string(), value, stderr });
             }
         }
         if metrics.is_empty() {
@@ -200,11 +244,23 @@ pub async fn download_png(filename: &str, svg: &str) -> Result<(), String> {
     click_link(filename, &png)
 }
 
-/// What a permalink carries: the view, the settings and the aggregate results.
+/// What a permalink carries: the view, and the runs' settings and aggregate
+/// results (benchmark runs; membership checks' AUROCs and ROC curves), never
+/// a text or a key.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Permalink {
     pub view: String,
+    #[serde(default)]
     pub runs: Vec<RunSummary>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub detections: Vec<DetectionRun>,
+}
+
+impl Permalink {
+    /// A link that opens Compare with `runs` and `detections`.
+    pub fn compare(runs: Vec<RunSummary>, detections: &[DetectionRun]) -> Self {
+        Permalink { view: "compare".into(), runs, detections: detections.iter().map(DetectionRun::for_link).collect() }
+    }
 }
 
 /// The page's URL with `link` in its hash (so any static host serves it).

@@ -19,7 +19,7 @@ use tinyeval_core::{Error, GenerationConfig, Generator, LanguageModel};
 use wasm_bindgen::{JsCast, JsValue};
 use wasm_bindgen_futures::JsFuture;
 
-use crate::export::csv_field;
+use crate::export::{MetricSummary, RunSummary, Sampling, Settings, csv_field};
 use crate::fetch::{fetch_bytes, js_error};
 use crate::model_loading::LocalFile;
 use crate::runs::{Outcome, now_seconds, yield_now};
@@ -428,6 +428,29 @@ pub fn aggregates(rows: &[ScoredResponse]) -> BTreeMap<String, Aggregate> {
 /// longer or more repetitive is not; the scores, distinctness and Leaner shares are.
 pub fn higher_is_better(metric: &str) -> bool {
     !matches!(metric, "n_tokens" | "n_words" | "repetition_4")
+}
+
+/// The run as Compare shows it and a permalink carries it: every metric's
+/// mean (task `leaner_eval`), with the sampling settings.
+pub fn run_summary(model: &str, backend: &str, settings: &RunSettings, rows: &[ScoredResponse]) -> RunSummary {
+    let g = &settings.generation;
+    let metrics = aggregates(rows)
+        .into_iter()
+        .map(|(metric, a)| MetricSummary { task: "leaner_eval".into(), metric, value: a.mean, stderr: a.stderr })
+        .collect();
+    RunSummary {
+        label: format!("{model} · leaner_eval"),
+        model: model.to_string(),
+        backend: backend.to_string(),
+        settings: Some(Settings {
+            num_fewshot: Some(0),
+            limit: settings.limit,
+            batch_size: 1,
+            seed: i64::try_from(g.seed).unwrap_or(i64::MAX),
+            generation: Some(Sampling { max_new_tokens: g.max_new_tokens, temperature: g.temperature, top_p: g.top_p }),
+        }),
+        metrics,
+    }
 }
 
 /// What a results file records about the run besides the numbers.

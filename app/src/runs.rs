@@ -6,7 +6,10 @@
 use std::cell::Cell;
 use std::rc::Rc;
 
+use serde::{Deserialize, Serialize};
+
 use tinyeval_core::scoring::score_batch;
+use tinyeval_core::statistics::thin_curve;
 use tinyeval_core::tasks::{EvalOptions, EvalProgress, TaskResult, evaluate_task_stepwise};
 use tinyeval_core::{Error, LanguageModel, TextScores};
 
@@ -174,7 +177,7 @@ pub async fn score_text(
 }
 
 /// One method's result in a finished membership check, as Compare overlays it.
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct MethodRoc {
     pub method: String,
     pub auroc: f64,
@@ -184,19 +187,32 @@ pub struct MethodRoc {
     pub tpr: Vec<f64>,
 }
 
-/// A finished membership check (Contamination), kept for Compare: which model
-/// checked which texts, and the ROC of each method that could be scored.
-#[derive(Clone, Debug, PartialEq)]
+/// How far apart (in FPR or TPR) the points of a ROC curve a link carries are
+/// at least: the curve drawn from the link is off by less than this anywhere,
+/// and a curve of any length takes at most a few hundred points.
+const LINK_ROC_STEP: f64 = 0.01;
+
+/// `x` rounded to 4 decimals (a link's ROC points: finer is invisible).
+fn round4(x: f64) -> f64 {
+    (x * 1e4).round() / 1e4
+}
+
+/// A finished membership check (Contamination), kept for Compare and carried
+/// by permalinks: which model checked which texts (by name, never the texts),
+/// how many were members, and the ROC of each method that could be scored.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct DetectionRun {
     pub model: String,
     /// What was checked: a task's name, or a labelled set's file name.
     pub texts: String,
     pub k: f64,
+    pub members: usize,
+    pub non_members: usize,
     pub methods: Vec<MethodRoc>,
 }
 
 impl DetectionRun {
-    pub fn new(model: &str, texts: &str, k: f64, results: &[crate::contamination::MethodResult]) -> Self {
+    pub fn new(model: &str, texts: &str, k: f64, items: &[crate::contamination::Item], results: &[crate::contamination::MethodResult]) -> Self {
         let methods = results
             .iter()
             .filter_map(|r| {
@@ -211,11 +227,26 @@ impl DetectionRun {
                 })
             })
             .collect();
-        Self { model: model.to_string(), texts: texts.to_string(), k, methods }
+        let members = items.iter().filter(|i| i.member).count();
+        Self { model: model.to_string(), texts: texts.to_string(), k, members, non_members: items.len() - members, methods }
     }
 
     /// How the run is named in Compare's table and legend.
     pub fn label(&self) -> String {
         format!("{} on {}", self.model, self.texts)
+    }
+
+    /// The run as a link carries it: the numbers exact, each ROC curve thinned
+    /// (a check of thousands of texts would otherwise make a link of megabytes).
+    pub fn for_link(&self) -> Self {
+        let methods = self
+            .methods
+            .iter()
+            .map(|m| {
+                let (fpr, tpr) = thin_curve(&m.fpr, &m.tpr, LINK_ROC_STEP);
+                MethodRoc { fpr: fpr.into_iter().map(round4).collect(), tpr: tpr.into_iter().map(round4).collect(), ..m.clone() }
+            })
+            .collect();
+        Self { methods, ..self.clone() }
     }
 }

@@ -39,6 +39,22 @@ fn check(scores: &[f64], labels: &[bool]) -> Result<(usize, usize)> {
     Ok((positives, negatives))
 }
 
+/// The points of a curve (e.g. a ROC's `fpr`, `tpr`) at least `step` apart in
+/// x or y from the point kept before, with both ends kept: every dropped point
+/// lies within `step` of a kept one, so the thinned curve draws the same at a
+/// glance with at most about 2 / `step` points for a curve within the unit square.
+pub fn thin_curve(x: &[f64], y: &[f64], step: f64) -> (Vec<f64>, Vec<f64>) {
+    let mut kept: Vec<(f64, f64)> = Vec::new();
+    for (i, (&a, &b)) in x.iter().zip(y).enumerate() {
+        let last = i + 1 == x.len().min(y.len());
+        let far = kept.last().is_none_or(|&(ka, kb)| (a - ka).abs().max((b - kb).abs()) >= step);
+        if far || last {
+            kept.push((a, b));
+        }
+    }
+    kept.into_iter().unzip()
+}
+
 /// The ROC curve; `drop_intermediate` drops collinear points exactly as
 /// scikit-learn does (its default, `True`). Errors on NaN scores, mismatched
 /// lengths, or labels of one class only.
@@ -270,6 +286,30 @@ pub fn auroc_interval(scores: &[f64], labels: &[bool], resamples: usize, seed: u
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_thinned_curve_keeps_its_ends_and_every_point_is_within_a_step_of_a_kept_one() {
+        // A staircase of 1,001 points from (0, 0) to (1, 1).
+        let n = 1000;
+        let x: Vec<f64> = (0..=n).map(|i| (i / 2 * 2) as f64 / n as f64).collect();
+        let y: Vec<f64> = (0..=n).map(|i| ((i + 1) / 2 * 2).min(n) as f64 / n as f64).collect();
+        let step = 0.01;
+        let (tx, ty) = thin_curve(&x, &y, step);
+        assert!(tx.len() <= 201, "{} points kept", tx.len());
+        assert!(tx.len() >= 100, "{} points kept", tx.len());
+        assert_eq!((tx[0], ty[0]), (0.0, 0.0));
+        assert_eq!((*tx.last().unwrap(), *ty.last().unwrap()), (1.0, 1.0));
+        for (a, b) in x.iter().zip(&y) {
+            let nearest = tx.iter().zip(&ty).map(|(c, d)| (a - c).abs().max((b - d).abs())).fold(f64::INFINITY, f64::min);
+            assert!(nearest < step, "({a}, {b}) is {nearest} from the thinned curve");
+        }
+    }
+
+    #[test]
+    fn a_curve_with_points_a_step_apart_is_kept_whole() {
+        let (x, y) = thin_curve(&[0.0, 0.0, 0.5, 1.0], &[0.0, 0.5, 1.0, 1.0], 0.01);
+        assert_eq!((x, y), (vec![0.0, 0.0, 0.5, 1.0], vec![0.0, 0.5, 1.0, 1.0]));
+    }
 
     #[test]
     fn pairwise_sum_is_exact_on_integers() {

@@ -5,6 +5,7 @@
 use leptos::prelude::*;
 use tinyeval_core::tasks::{GroupConfig, TaskResult};
 
+use super::column_heads::ColumnHeads;
 use crate::sample_rows::{SampleFilter, sample_rows};
 use crate::suites::group_rows;
 
@@ -36,17 +37,7 @@ pub fn ResultsTable(results: RwSignal<Vec<TaskResult>>, groups: Vec<GroupConfig>
     view! {
         <div class="scroll">
             <table data-testid="results-table">
-                <thead>
-                    <tr>
-                        <th scope="col">"task"</th>
-                        <th scope="col">"k-shot"</th>
-                        <th scope="col">"metric"</th>
-                        <th scope="col">"value"</th>
-                        <th scope="col">"± stderr"</th>
-                        <th scope="col">"95% CI"</th>
-                        <th scope="col">"docs"</th>
-                    </tr>
-                </thead>
+                <ColumnHeads names=&["task", "k-shot", "metric", "value", "± stderr", "95% CI", "docs"] />
                 <tbody>
                     {move || {
                         results
@@ -135,15 +126,7 @@ pub fn SamplesView(results: RwSignal<Vec<TaskResult>>) -> impl IntoView {
             }}</p>
             <div class="scroll">
                 <table data-testid="samples-table">
-                    <thead>
-                        <tr>
-                            <th scope="col">"doc"</th>
-                            <th scope="col">"prompt"</th>
-                            <th scope="col">"model's answer: log-likelihood"</th>
-                            <th scope="col">"target"</th>
-                            <th scope="col">"right?"</th>
-                        </tr>
-                    </thead>
+                    <ColumnHeads names=&["doc", "prompt", "model's answer: log-likelihood", "target", "right?"] />
                     <tbody>
                         {move || {
                             rows()

@@ -13,9 +13,10 @@ use tinyeval_core::tasks::{EvalOptions, TaskResult};
 
 use super::bench_results::{ResultsTable, SamplesView};
 use super::chart::Chart;
+use super::permalink::PermalinkButton;
 use super::probe_results::ProbeResults;
 use super::{AppState, Tab, format_seconds, read_input_files};
-use crate::export::{Permalink, RunSummary, Settings, download, permalink_url, results_csv, results_json};
+use crate::export::{Permalink, RunSummary, Settings, download, results_csv, results_json};
 use crate::plots::{BarSeries, bar_chart};
 use crate::probe_run::{ProbeResult, run_probe};
 use crate::runs::{BenchProgress, Outcome, run_benchmark};
@@ -107,6 +108,7 @@ pub fn BenchmarksTab() -> impl IntoView {
                 limit: parse_opt(&limit.get_untracked())?,
                 batch_size: parse_opt(&batch_size.get_untracked())?.unwrap_or(8).max(1),
                 seed: seed.get_untracked().trim().parse().map_err(|_| "the seed must be a whole number".to_string())?,
+                generation: None,
             })
         })() {
             Ok(s) => s,
@@ -168,17 +170,19 @@ pub fn BenchmarksTab() -> impl IntoView {
             }
             .await;
             let done = results.get_untracked();
-            let probed = probe_results.get_untracked().len();
+            let probed = probe_results.get_untracked();
             run.set(match outcome {
-                Ok(Outcome::Done(())) if done.is_empty() => BenchState::Done(format!("{probed} task(s) probed")),
                 Ok(Outcome::Done(())) => {
                     settings_used.set(Some(settings.clone()));
-                    let label = format!("{} · {}", model.name, done.iter().map(|r| r.task.as_str()).collect::<Vec<_>>().join(", "));
-                    state
-                        .runs
-                        .update(|runs| runs.push(RunSummary::from_results(label, model.name.clone(), backend, settings, &done)));
-                    let probed = if probed > 0 { format!(", {probed} probed") } else { String::new() };
-                    BenchState::Done(format!("{} task(s) evaluated{probed}; added to Compare", done.len()))
+                    let tasks: Vec<&str> = done.iter().map(|r| r.task.as_str()).chain(probed.iter().map(|r| r.task.as_str())).collect();
+                    let label = format!("{} · {}", model.name, tasks.join(", "));
+                    let mut summary = RunSummary::from_results(label, model.name.clone(), backend, settings, &done);
+                    summary.metrics.extend(RunSummary::probe_metrics(&probed));
+                    state.runs.update(|runs| runs.push(summary));
+                    let evaluated = if done.is_empty() { String::new() } else { format!("{} task(s) evaluated", done.len()) };
+                    let probed = if probed.is_empty() { String::new() } else { format!("{} task(s) probed", probed.len()) };
+                    let what = [evaluated, probed].into_iter().filter(|s| !s.is_empty()).collect::<Vec<_>>().join(", ");
+                    BenchState::Done(format!("{what}; added to Compare"))
                 }
                 Ok(Outcome::Cancelled) => BenchState::Cancelled,
                 Err(e) => BenchState::Failed(e),
@@ -224,13 +228,6 @@ pub fn BenchmarksTab() -> impl IntoView {
             _ => download("results.csv", "text/csv", results_csv(&rs).as_bytes()),
         };
         export_error.set(outcome.err());
-    };
-    let make_link = move |_| {
-        let runs: Vec<RunSummary> = state.runs.get_untracked().last().cloned().into_iter().collect();
-        match permalink_url(&Permalink { view: "compare".into(), runs }) {
-            Ok(url) => link.set(url),
-            Err(e) => export_error.set(Some(e)),
-        }
     };
 
     view! {
@@ -341,14 +338,17 @@ pub fn BenchmarksTab() -> impl IntoView {
                 <div class="actions">
                     <button class="secondary" data-testid="export-json" on:click=move |_| export("json") disabled=move || settings_used.get().is_none()>"Results JSON (lm-eval layout)"</button>
                     <button class="secondary" data-testid="export-csv" on:click=move |_| export("csv") disabled=move || settings_used.get().is_none()>"CSV"</button>
-                    <button class="secondary" data-testid="make-permalink" on:click=make_link disabled=move || settings_used.get().is_none()>"Permalink"</button>
                     <button class="secondary" on:click=move |_| state.tab.set(Tab::Compare)>"Compare…"</button>
                 </div>
-                {move || (!link.get().is_empty()).then(|| view! {
-                    <label for="permalink">"Link to these results (settings and scores only, no texts)"</label>
-                    <input id="permalink" class="wide" readonly data-testid="permalink" prop:value=move || link.get() />
-                })}
                 {move || export_error.get().map(|e| view! { <p class="error" role="alert">{e}</p> })}
+                <PermalinkButton
+                    make=move || Permalink::compare(state.runs.get_untracked().last().cloned().into_iter().collect(), &[])
+                    link=link
+                    disabled=Signal::derive(move || settings_used.get().is_none())
+                    caption="Link to these results (settings and scores only, no texts)"
+                    button_id="make-permalink"
+                    link_id="permalink"
+                />
             </section>
             <SamplesView results=results />
         </Show>

@@ -7,8 +7,10 @@ use leptos::prelude::*;
 use leptos::task::spawn_local;
 
 use super::chart::Chart;
+use super::column_heads::ColumnHeads;
+use super::permalink::PermalinkButton;
 use super::{AppState, read_input_files};
-use crate::export::{Permalink, RunSummary, permalink_url};
+use crate::export::{Permalink, RunSummary};
 use crate::plots::{BarSeries, Curve, CurveLook, bar_chart, roc_chart_with_looks};
 use crate::runs::DetectionRun;
 
@@ -24,6 +26,15 @@ fn keys(runs: &[RunSummary]) -> Vec<(String, String)> {
     out
 }
 
+/// The rows whose values all lie in [−1, 1] (accuracies, F1, MCC, shares):
+/// perplexities, lengths and 0–5 ratings would flatten every other bar.
+fn charted(runs: &[RunSummary]) -> Vec<(String, String)> {
+    keys(runs)
+        .into_iter()
+        .filter(|(t, m)| runs.iter().filter_map(|r| cell(r, t, m)).all(|(v, _)| (-1.0..=1.0).contains(&v)))
+        .collect()
+}
+
 fn cell(run: &RunSummary, task: &str, metric: &str) -> Option<(f64, Option<f64>)> {
     run.metrics.iter().find(|m| m.task == task && m.metric == metric).map(|m| (m.value, m.stderr))
 }
@@ -33,6 +44,12 @@ pub fn CompareTab() -> impl IntoView {
     let state = expect_context::<AppState>();
     let import_error = RwSignal::new(None::<String>);
     let link = RwSignal::new(String::new());
+    // A link made before a run was added or removed would not carry it.
+    Effect::new(move |_| {
+        state.runs.track();
+        state.detections.track();
+        link.set(String::new());
+    });
     let on_import = move |ev: leptos::ev::Event| {
         let input: web_sys::HtmlInputElement = event_target(&ev);
         let files = input.files();
@@ -50,18 +67,15 @@ pub fn CompareTab() -> impl IntoView {
             input.set_value("");
         });
     };
-    let share = move |_| {
-        match permalink_url(&Permalink { view: "compare".into(), runs: state.runs.get_untracked() }) {
-            Ok(url) => link.set(url),
-            Err(e) => import_error.set(Some(e)),
-        }
-    };
     let chart = Signal::derive(move || {
         let runs = state.runs.get();
         if runs.is_empty() {
             return None;
         }
-        let rows = keys(&runs);
+        let rows = charted(&runs);
+        if rows.is_empty() {
+            return Some(Err("no metric on a common scale to chart: the table has them all".to_string()));
+        }
         let categories: Vec<String> = rows.iter().map(|(t, m)| format!("{t} {m}")).collect();
         let series: Vec<BarSeries> = runs
             .iter()
@@ -79,14 +93,17 @@ pub fn CompareTab() -> impl IntoView {
                     "Import lm-eval results JSON…"
                     <input type="file" multiple accept=".json" data-testid="import-lm-eval" on:change=on_import />
                 </label>
-                <button class="secondary" data-testid="compare-permalink" on:click=share disabled=move || state.runs.get().is_empty()>"Permalink"</button>
                 <button class="secondary" data-testid="compare-clear" on:click=move |_| { state.runs.set(Vec::new()); state.detections.set(Vec::new()); } disabled=move || state.runs.get().is_empty() && state.detections.get().is_empty()>"Clear"</button>
             </div>
             {move || import_error.get().map(|e| view! { <p class="error" role="alert" data-testid="import-error">{e}</p> })}
-            {move || (!link.get().is_empty()).then(|| view! {
-                <label for="compare-link">"Link to this comparison (settings and scores only)"</label>
-                <input id="compare-link" class="wide" readonly data-testid="compare-link" prop:value=move || link.get() />
-            })}
+            <PermalinkButton
+                make=move || Permalink::compare(state.runs.get_untracked(), &state.detections.get_untracked())
+                link=link
+                disabled=Signal::derive(move || state.runs.get().is_empty() && state.detections.get().is_empty())
+                caption="Link to this comparison: benchmark runs and membership checks (settings and scores only, no texts)"
+                button_id="compare-permalink"
+                link_id="compare-link"
+            />
             {move || {
                 let runs = state.runs.get();
                 if runs.is_empty() {
@@ -102,7 +119,7 @@ pub fn CompareTab() -> impl IntoView {
                                     <th scope="col">"metric"</th>
                                     {runs.iter().map(|r| {
                                         let detail = match &r.settings {
-                                            Some(s) => format!("{} · {} · k={} · limit {} · seed {}", r.model, r.backend, s.num_fewshot.map(|k| k.to_string()).unwrap_or("task default".into()), s.limit.map(|l| l.to_string()).unwrap_or("none".into()), s.seed),
+                                            Some(s) => format!("{} · {} · {}", r.model, r.backend, s.describe()),
                                             None => r.model.clone(),
                                         };
                                         view! { <th scope="col" title=detail data-testid="compare-run">{r.label.clone()}</th> }
@@ -131,6 +148,11 @@ pub fn CompareTab() -> impl IntoView {
                 }.into_any()
             }}
             <Chart svg=chart name="compare" />
+            {move || {
+                let runs = state.runs.get();
+                let left_out = keys(&runs).len() - charted(&runs).len();
+                (left_out > 0).then(|| view! { <p><small data-testid="compare-left-out">{format!("{left_out} row(s) outside [−1, 1] (perplexities, lengths, 0–5 ratings) are in the table only.")}</small></p> })
+            }}
         </section>
         {move || (!state.detections.get().is_empty()).then(|| view! { <DetectionCompare /> })}
     }
@@ -204,15 +226,7 @@ fn DetectionCompare() -> impl IntoView {
                 view! {
                     <div class="scroll">
                         <table data-testid="compare-detection-table">
-                            <thead>
-                                <tr>
-                                    <th scope="col">"check"</th>
-                                    <th scope="col">"method"</th>
-                                    <th scope="col">"AUROC"</th>
-                                    <th scope="col">"TPR @ 1% FPR"</th>
-                                    <th scope="col">"TPR @ 5% FPR"</th>
-                                </tr>
-                            </thead>
+                            <ColumnHeads names=&["check", "method", "AUROC", "TPR @ 1% FPR", "TPR @ 5% FPR"] />
                             <tbody>
                                 {runs.iter().enumerate().flat_map(|(r, run)| run.methods.iter().map(move |m| view! {
                                     <tr data-testid="compare-detection-row" data-run=r.to_string() data-model=run.model.clone() data-method=m.method.clone() data-auroc=m.auroc.to_string()>

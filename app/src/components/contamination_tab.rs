@@ -13,10 +13,13 @@ use tinyeval_core::TextScores;
 use tinyeval_core::detection::Method;
 
 use super::chart::Chart;
+use super::column_heads::ColumnHeads;
 use super::overlap_panel::OverlapPanel;
+use super::permalink::PermalinkButton;
 use super::token_view::TokenView;
 use super::{AppState, read_input_files};
 use crate::contamination::{Item, MethodResult, detect, items_from_task, parse_labelled_set, parse_manifest, passage_scores};
+use crate::export::Permalink;
 use crate::fetch::fetch_bytes;
 use crate::plots::{Curve, histogram_chart, roc_chart};
 use crate::runs::{DetectionRun, Outcome, TextProgress, score_text, score_texts_stepwise};
@@ -72,6 +75,9 @@ pub fn ContaminationTab() -> impl IntoView {
     let cancel = StoredValue::new_local(Rc::new(Cell::new(false)));
     let shown_method = RwSignal::new(String::from("mink"));
     let selected_item = RwSignal::new(None::<usize>);
+    // The last check as a permalink carries it (AUROCs and ROC curves, no texts).
+    let shared = StoredValue::new(None::<DetectionRun>);
+    let link = RwSignal::new(String::new());
 
     // The manifest defaults to the first bundled model that has one.
     Effect::new(move |_| {
@@ -142,6 +148,7 @@ pub fn ContaminationTab() -> impl IntoView {
         cancel.set_value(flag.clone());
         state.busy.set(true);
         selected_item.set(None);
+        link.set(String::new());
         run.set(RunState::Running("reading the items…".into()));
         spawn_local(async move {
             let outcome: Result<Option<Check>, String> = async {
@@ -184,7 +191,9 @@ pub fn ContaminationTab() -> impl IntoView {
             .await;
             run.set(match outcome {
                 Ok(Some(c)) => {
-                    state.detections.update(|d| d.push(DetectionRun::new(&model.name, &texts_name, c.k, &c.results)));
+                    let detection = DetectionRun::new(&model.name, &texts_name, c.k, &c.items, &c.results);
+                    shared.set_value(Some(detection.clone()));
+                    state.detections.update(|d| d.push(detection));
                     let summary = format!("{} texts ({} members) checked with {} method(s)", c.items.len(), c.items.iter().filter(|i| i.member).count(), c.results.len());
                     if !c.results.iter().any(|r| r.method.name() == shown_method.get_untracked()) {
                         shown_method.set(c.results[0].method.name().to_string());
@@ -312,6 +321,14 @@ pub fn ContaminationTab() -> impl IntoView {
                     <h2 id="detection-title">"How well each method tells members from non-members"</h2>
                     <DetectionTable check=c.clone() />
                     <Chart svg=roc name="roc" />
+                    <PermalinkButton
+                        make=move || Permalink::compare(Vec::new(), &shared.get_value().into_iter().collect::<Vec<_>>())
+                        link=link
+                        disabled=Signal::derive(|| false)
+                        caption="Link to this check: each method's AUROC, TPR and ROC curve (no texts); it opens in Compare"
+                        button_id="mia-permalink"
+                        link_id="mia-link"
+                    />
                     <label>
                         "Method for the histogram and the ranking"
                         <select data-testid="shown-method" on:change=move |ev| shown_method.set(event_target_value(&ev))>
@@ -339,16 +356,7 @@ fn DetectionTable(check: Check) -> impl IntoView {
     view! {
         <div class="scroll">
             <table data-testid="detection-table">
-                <thead>
-                    <tr>
-                        <th scope="col">"method"</th>
-                        <th scope="col">"AUROC"</th>
-                        <th scope="col">"TPR @ 1% FPR"</th>
-                        <th scope="col">"TPR @ 5% FPR"</th>
-                        <th scope="col">"best accuracy"</th>
-                        <th scope="col">"texts"</th>
-                    </tr>
-                </thead>
+                <ColumnHeads names=&["method", "AUROC", "TPR @ 1% FPR", "TPR @ 5% FPR", "best accuracy", "texts"] />
                 <tbody>
                     {check.results.iter().map(|r| match &r.metrics {
                         Ok(m) => view! {
@@ -391,9 +399,7 @@ fn ItemsTable(check: Check, method: RwSignal<String>, selected: RwSignal<Option<
         <p>{format!("Highest score first (the likeliest members); the first {MAX_ITEMS} shown. Choose one to see its tokens.")}</p>
         <div class="scroll tall">
             <table data-testid="items-table">
-                <thead>
-                    <tr><th scope="col">"rank"</th><th scope="col">"score"</th><th scope="col">"member?"</th><th scope="col">"text"</th></tr>
-                </thead>
+                <ColumnHeads names=&["rank", "score", "member?", "text"] />
                 <tbody>
                     {move || order().into_iter().take(MAX_ITEMS).enumerate().map(|(rank, (i, s))| {
                         let item = &items[i];
@@ -489,7 +495,7 @@ fn PassageCheck() -> impl IntoView {
                 let detection = passage_scores(&scores.text, &scores, kv);
                 view! {
                     <table data-testid="passage-scores">
-                        <thead><tr><th scope="col">"method"</th><th scope="col">"score (higher = more likely seen)"</th></tr></thead>
+                        <ColumnHeads names=&["method", "score (higher = more likely seen)"] />
                         <tbody>
                             {detection.into_iter().map(|(m, s)| view! {
                                 <tr data-method=m.name() data-score=s.as_ref().map(|x| x.to_string()).unwrap_or_default()>

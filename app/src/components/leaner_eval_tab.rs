@@ -12,13 +12,15 @@ use leptos::task::spawn_local;
 use tinyeval_core::judge::JudgeScores;
 use tinyeval_core::leaner_eval::{Question, Vocabulary};
 
+use super::column_heads::ColumnHeads;
+use super::permalink::PermalinkButton;
 use super::{AppState, read_input_files};
-use crate::export::download;
+use crate::export::{Permalink, RunSummary, download};
 use crate::leaner_eval_run::{
     CRITERIA, GenerationProgress, HumanRating, JudgeEndpoint, QUESTION_FILES, QUESTIONS_PATH, QuestionSet, Response, RunRecord,
     RunSettings, ScoredResponse, aggregates, build_vocabulary, fetch_judge_prompt, fetch_train_files, generate_responses,
     higher_is_better, judge_response, parse_settings, questions_from_file, questions_from_url, remember_key, remembered_key,
-    responses_csv, responses_jsonl, results_json, store_rating, stored_rating, tinyhelen_url,
+    responses_csv, responses_jsonl, results_json, run_summary, store_rating, stored_rating, tinyhelen_url,
 };
 use crate::model_loading::LocalFile;
 use crate::runs::Outcome;
@@ -132,6 +134,9 @@ pub fn LeanerEvalTab() -> impl IntoView {
     let run_info = RwSignal::new(None::<RunInfo>);
     let cancel = StoredValue::new_local(Rc::new(Cell::new(false)));
     let export_error = RwSignal::new(None::<String>);
+    let link = RwSignal::new(String::new());
+    // The run's entry in Compare, updated once a judge has scored it.
+    let in_compare = StoredValue::new(None::<RunSummary>);
     let rating_error = RwSignal::new(None::<String>);
 
     let judge_url = RwSignal::new(String::new());
@@ -143,6 +148,12 @@ pub fn LeanerEvalTab() -> impl IntoView {
     let judge_finished = RwSignal::new(0u32);
     let judged_with = RwSignal::new(None::<JudgeEndpoint>);
     let key_error = RwSignal::new(None::<String>);
+
+    // The run as Compare shows it, with the means of the responses so far.
+    let summary_now = move || {
+        let info = run_info.get_untracked()?;
+        Some(run_summary(&info.model, &info.backend, &info.settings, &scored(&rows.get_untracked())))
+    };
 
     let load_url = move |_| {
         let url = questions_url.get_untracked();
@@ -234,6 +245,7 @@ pub fn LeanerEvalTab() -> impl IntoView {
             settings: settings.clone(),
         }));
         judged_with.set(None);
+        link.set(String::new());
         let flag = Rc::new(Cell::new(false));
         cancel.set_value(flag.clone());
         state.busy.set(true);
@@ -279,7 +291,12 @@ pub fn LeanerEvalTab() -> impl IntoView {
             }
             .await;
             run.set(match outcome {
-                Ok(Outcome::Done(())) => RunState::Done(format!("{} responses", chosen.len())),
+                Ok(Outcome::Done(())) => {
+                    let summary = summary_now();
+                    in_compare.set_value(summary.clone());
+                    state.runs.update(|r| r.extend(summary));
+                    RunState::Done(format!("{} responses; added to Compare", chosen.len()))
+                }
                 Ok(Outcome::Cancelled) => RunState::Cancelled,
                 Err(e) => RunState::Failed(e),
             });
@@ -333,6 +350,10 @@ pub fn LeanerEvalTab() -> impl IntoView {
                 if r.judge.get_untracked() == JudgeState::Waiting {
                     r.judge.set(JudgeState::NotRun);
                 }
+            }
+            if let (Some(old), Some(new)) = (in_compare.get_value(), summary_now()) {
+                state.runs.update(|runs| runs.iter_mut().filter(|r| **r == old).for_each(|r| *r = new.clone()));
+                in_compare.set_value(Some(new));
             }
             judge_run.set(match outcome {
                 Ok(Some(0)) => RunState::Done(format!("{} responses judged", pending.len())),
@@ -457,6 +478,14 @@ pub fn LeanerEvalTab() -> impl IntoView {
                     <button class="secondary" data-testid="le-export-csv" on:click=move |_| export("csv") disabled=move || results.get().is_empty()>"Responses and ratings (CSV)"</button>
                 </div>
                 {move || export_error.get().map(|e| view! { <p class="error" role="alert">{e}</p> })}
+                <PermalinkButton
+                    make=move || Permalink::compare(summary_now().into_iter().collect(), &[])
+                    link=link
+                    disabled=Signal::derive(move || results.get().is_empty())
+                    caption="Link to these means (settings and scores, judge's and yours included; no questions or responses)"
+                    button_id="le-permalink"
+                    link_id="le-link"
+                />
             </section>
             <section class="card" aria-labelledby="le-judge-title">
                 <h2 id="le-judge-title">"LLM judge (optional)"</h2>
@@ -499,15 +528,7 @@ fn MeansTable(means: Memo<std::collections::BTreeMap<String, tinyeval_core::lean
     view! {
         <div class="scroll">
             <table data-testid="le-means">
-                <thead>
-                    <tr>
-                        <th scope="col">"metric"</th>
-                        <th scope="col">"mean"</th>
-                        <th scope="col">"± stderr"</th>
-                        <th scope="col">"responses"</th>
-                        <th scope="col">"better"</th>
-                    </tr>
-                </thead>
+                <ColumnHeads names=&["metric", "mean", "± stderr", "responses", "better"] />
                 <tbody>
                     {move || {
                         means

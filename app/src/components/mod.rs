@@ -4,11 +4,13 @@
 mod bench_results;
 mod benchmarks_tab;
 mod chart;
+mod column_heads;
 mod compare_tab;
 mod contamination_tab;
 mod leaner_eval_tab;
 mod models_tab;
 mod overlap_panel;
+mod permalink;
 mod probe_results;
 mod token_view;
 
@@ -181,6 +183,7 @@ pub fn App() -> impl IntoView {
     match permalink_from_page() {
         Some(Ok(link)) => {
             state.runs.set(link.runs);
+            state.detections.set(link.detections);
             state.tab.set(Tab::from_id(&link.view).unwrap_or(Tab::Compare));
         }
         Some(Err(e)) => {

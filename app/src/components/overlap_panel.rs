@@ -10,6 +10,7 @@ use leptos::prelude::*;
 use leptos::task::spawn_local;
 use tinyeval_core::overlap::DEFAULT_N;
 
+use super::column_heads::ColumnHeads;
 use super::{AppState, read_input_files};
 use crate::fetch::fetch_bytes;
 use crate::overlap::{OverlapReport, overlap_report, parse_corpus};
@@ -171,14 +172,7 @@ fn OverlapTable(report: OverlapReport) -> impl IntoView {
         <p>{if total > MAX_ROWS { format!("Overlapping items (the first {MAX_ROWS} of {total}); shared {}-grams highlighted.", report.n) } else { format!("Overlapping items: {total}; shared {}-grams highlighted.", report.n) }}</p>
         <div class="scroll tall">
             <table data-testid="overlap-table">
-                <thead>
-                    <tr>
-                        <th scope="col">"doc"</th>
-                        <th scope="col">"idx"</th>
-                        <th scope="col">"shared / n-grams"</th>
-                        <th scope="col">"item (shared words marked)"</th>
-                    </tr>
-                </thead>
+                <ColumnHeads names=&["doc", "idx", "shared / n-grams", "item (shared words marked)"] />
                 <tbody>
                     {rows.into_iter().take(MAX_ROWS).map(|row| {
                         let shared_attr = serde_json::to_string(&row.shared.iter().map(|s| (&s.ngram, s.first_document)).collect::<Vec<_>>()).unwrap_or_default();

@@ -3,6 +3,8 @@
 
 use leptos::prelude::*;
 
+use super::column_heads::ColumnHeads;
+
 use crate::probe_run::ProbeResult;
 
 #[component]
@@ -13,17 +15,7 @@ pub fn ProbeResults(results: RwSignal<Vec<ProbeResult>>) -> impl IntoView {
             <p>"A logistic (or ridge) regression fitted on the model's mean-pooled last hidden states of the training split, scored on the evaluation splits. Stderr and interval from 1000 bootstrap resamples."</p>
             <div class="scroll">
                 <table data-testid="probe-table">
-                    <thead>
-                        <tr>
-                            <th scope="col">"task"</th>
-                            <th scope="col">"split"</th>
-                            <th scope="col">"metric"</th>
-                            <th scope="col">"value"</th>
-                            <th scope="col">"± stderr"</th>
-                            <th scope="col">"95% CI"</th>
-                            <th scope="col">"items (train)"</th>
-                        </tr>
-                    </thead>
+                    <ColumnHeads names=&["task", "split", "metric", "value", "± stderr", "95% CI", "items (train)"] />
                     <tbody>
                         {move || {
                             results

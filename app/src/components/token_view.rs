@@ -2,6 +2,8 @@
 //! lowest k% marked (the tokens Min-K% averages), and a table of the numbers.
 
 use leptos::prelude::*;
+
+use super::column_heads::ColumnHeads;
 use tinyeval_core::TextScores;
 use tinyeval_core::detection::k_count;
 
@@ -83,9 +85,7 @@ pub fn TokenView(
                 <summary>"Every token"</summary>
                 <div class="scroll">
                     <table data-testid="token-table">
-                        <thead>
-                            <tr><th scope="col">"#"</th><th scope="col">"token"</th><th scope="col">"id"</th><th scope="col">"log p"</th></tr>
-                        </thead>
+                        <ColumnHeads names=&["#", "token", "id", "log p"] />
                         <tbody>
                             {rows
                                 .into_iter()
