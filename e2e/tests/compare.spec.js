@@ -98,7 +98,7 @@ async function legendEntries(page, chart) {
   return page.getByTestId(chart).locator('svg text').evaluateAll((ts) => ts.map((t) => t.textContent.trim()).filter((t) => t.includes('(AUROC ')));
 }
 
-test('overlays the ROC curves of membership checks on a model and its contaminated twin, with the AUROCs of Contamination', async ({ page, watched }, info) => {
+test('overlays the ROC curves of membership checks on a model and its contaminated twin, with the AUROCs of Contamination; permalinks carry them', async ({ page, context, watched }, info) => {
   await openReady(page, '/?backend=cpu', 'cpu');
   await expect(page.getByTestId('model-status').locator('[data-ready="true"]')).toContainText('tinyhelen-1m · ');
   const clean = await checkDemoTask(page);
@@ -108,6 +108,11 @@ test('overlays the ROC curves of membership checks on a model and its contaminat
   await page.getByTestId('target-load-builtin').click();
   await expect(page.getByTestId('model-status').locator('[data-ready="true"]')).toContainText('tinyhelen-1m-contaminated · ');
   const twin = await checkDemoTask(page);
+  // Contamination's permalink: this check's numbers and curves, none of its texts.
+  await page.getByTestId('mia-permalink').click();
+  const checkLink = await page.getByTestId('mia-link').inputValue();
+  const itemText = (await page.getByTestId('item-open').first().textContent()).trim();
+  expect(decodeURIComponent(checkLink)).not.toContain(itemText.slice(0, 30));
   expect(clean.map((r) => r.method)).toEqual(['loss', 'zlib', 'mink', 'minkpp']);
   expect(twin.map((r) => r.method)).toEqual(clean.map((r) => r.method));
 
@@ -144,4 +149,32 @@ test('overlays the ROC curves of membership checks on a model and its contaminat
   expect(svg).toContain('false positive rate');
   const png = (await downloadFrom(page, 'save-png-compare-roc')).bytes;
   expect(png.subarray(1, 4).toString('latin1')).toBe('PNG');
+
+  // Compare's permalink carries both checks. Each link reopens its checks on its own: the same
+  // AUROCs to the last digit, the same legend, the counts of members; the curves thinned but whole.
+  await page.getByTestId('compare-permalink').click();
+  const link = await page.getByTestId('compare-link').inputValue();
+  expect(decodeURIComponent(link)).not.toContain(itemText.slice(0, 30));
+  expect(link.length).toBeLessThan(60000);
+  const members = await page.getByTestId('compare-detection-row').first().locator('td').first().getAttribute('title');
+  expect(members).toMatch(/^k = 0.2 · \d+ members, \d+ non-members$/);
+  for (const [url, models, checks] of [
+    [checkLink, ['tinyhelen-1m-contaminated'], [twin]],
+    [link, ['tinyhelen-1m', 'tinyhelen-1m-contaminated'], [clean, twin]],
+  ]) {
+    const shared = await context.newPage();
+    shared.on('console', (msg) => msg.type() === 'error' && watched.consoleErrors.push(msg.text()));
+    await shared.goto(url);
+    await expect(shared.getByTestId('tab-compare')).toHaveAttribute('aria-selected', 'true');
+    await expect(shared.getByTestId('compare-detections')).toBeVisible();
+    const sharedRows = await shared.getByTestId('compare-detection-row').evaluateAll((rs) => rs.map((r) => ({ model: r.dataset.model, method: r.dataset.method, auroc: r.dataset.auroc })));
+    expect(sharedRows).toEqual(models.flatMap((model, i) => checks[i].map((r) => ({ model, ...r }))));
+    // Both checks are of the same texts: the same counts.
+    await expect(shared.getByTestId('compare-detection-row').first().locator('td').first()).toHaveAttribute('title', members);
+    expect(await legendEntries(shared, 'chart-compare-roc')).toEqual(models.flatMap((model, i) => legendFor(model, checks[i])));
+    const points = await shared.getByTestId('chart-compare-roc').locator('svg polyline[stroke-width="3"]').evaluateAll((ps) => ps.map((p) => p.getAttribute('points').trim().split(/\s+/).length));
+    expect(Math.max(...points)).toBeGreaterThan(10);
+    await shared.screenshot({ path: info.outputPath(`compare-roc-shared-${models.length}.png`), fullPage: true });
+    await shared.close();
+  }
 });

@@ -50,7 +50,7 @@ async function runToEnd(page) {
   const before = Number(await page.getByTestId('le-status').getAttribute('data-finished-runs'));
   await page.getByTestId('le-run').click();
   const text = await waitForRun(page, 'le-status', before);
-  expect(text).toBe(`Done: ${LIMIT} responses`);
+  expect(text).toBe(`Done: ${LIMIT} responses; added to Compare`);
 }
 
 async function pageResponses(page) {
@@ -161,7 +161,7 @@ async function stubJudge() {
   return { origin: `http://127.0.0.1:${server.address().port}`, seen, close: () => new Promise((r) => server.close(r)) };
 }
 
-test('judges through an OpenAI-compatible endpoint, keeps the key out of storage, keeps ratings across a reload, and exports them', async ({ page, watched, baseURL }, info) => {
+test('judges through an OpenAI-compatible endpoint, keeps the key out of storage, keeps ratings across a reload, and exports and links them', async ({ page, context, watched, baseURL }, info) => {
   const judge = await stubJudge();
   watched.allowedOrigins.push(judge.origin);
   const key = 'sk-test-not-a-real-key-123';
@@ -207,6 +207,13 @@ test('judges through an OpenAI-compatible endpoint, keeps the key out of storage
     const means = Object.fromEntries((await pageMeans(page)).map((m) => [m.metric, m]));
     expect(means.judge_grammar.mean).toBe((1 + 3 + 4 + 5) / 4);
     expect(means.judge_grammar.n).toBe(4);
+    // Compare's entry for the run now has the judge's means too, beside the judge-free ones.
+    await openTab(page, 'compare');
+    await expect(page.getByTestId('compare-run')).toHaveCount(1);
+    const compared = (metric) => page.locator(`[data-testid="compare-row"][data-task="leaner_eval"][data-metric="${metric}"] td`).nth(2);
+    await expect(compared('judge_grammar')).toHaveAttribute('data-value', String(3.25));
+    await expect(compared('distinct_1')).toHaveAttribute('data-value', String(cli.results['distinct_1,none']));
+    await openTab(page, 'leaner-eval');
 
     // The key: only in memory by default; in localStorage only while "remember" is ticked.
     const storage = () => page.evaluate(() => JSON.stringify({ ...localStorage }));
@@ -222,6 +229,23 @@ test('judges through an OpenAI-compatible endpoint, keeps the key out of storage
     await items.nth(0).getByTestId('le-rate-specificity').selectOption('5');
     await items.nth(2).getByTestId('le-rate-grammar').selectOption('1');
     await page.screenshot({ path: info.outputPath('leaner-eval-judged.png'), fullPage: true });
+
+    // A permalink: the means (the judge's and the ratings' too) and the sampling settings, no key, question or response.
+    await page.getByTestId('le-permalink').click();
+    const link = await page.getByTestId('le-link').inputValue();
+    const decoded = decodeURIComponent(link);
+    expect(decoded).not.toContain(key);
+    expect(decoded).not.toContain(cli.samples[0].doc.question);
+    expect(decoded).not.toContain(cli.samples[0].resps[0][0]);
+    const shared = await context.newPage();
+    shared.on('console', (msg) => msg.type() === 'error' && watched.consoleErrors.push(msg.text()));
+    await shared.goto(link);
+    await expect(shared.getByTestId('compare-run')).toHaveAttribute('title', `tinyhelen-1m · cpu · k=0 · limit ${LIMIT} · seed ${SEED} · ${MAX_TOKENS} new tokens, temperature 0, top-p 1`);
+    const sharedMean = (metric) => shared.locator(`[data-testid="compare-row"][data-task="leaner_eval"][data-metric="${metric}"] td`).nth(2);
+    await expect(sharedMean('human_grammar')).toHaveAttribute('data-value', String(2.5));
+    await expect(sharedMean('judge_grammar')).toHaveAttribute('data-value', String(3.25));
+    await expect(sharedMean('distinct_1')).toHaveAttribute('data-value', String(cli.results['distinct_1,none']));
+    await shared.close();
 
     // Exports.
     const jsonl = (await downloadFrom(page, 'le-export-jsonl')).bytes.toString('utf8').trim().split('\n').map((l) => JSON.parse(l));

@@ -129,7 +129,7 @@ for (const [name, query, backend, probeLimit] of [
     await page.getByTestId('tinyhelen-base').fill(`${baseURL}tinyhelen`);
     await chooseOnly(page, ['leaner_glue_probe_rte']);
     await startRun(page, limit);
-    await expect(page.getByTestId('bench-status')).toHaveText('Done: 1 task(s) probed');
+    await expect(page.getByTestId('bench-status')).toHaveText('Done: 1 task(s) probed; added to Compare');
     await page.getByTestId('probe-table').scrollIntoViewIfNeeded();
     await page.screenshot({ path: info.outputPath(`probe-${backend}.png`), fullPage: true });
 
@@ -145,6 +145,13 @@ for (const [name, query, backend, probeLimit] of [
       expect(num(r.stderr), `${key} stderr`).toBeCloseTo(cli[`${r.metric}_stderr,${r.split}`], 12);
       expect(num(r.ciLow), `${key} CI`).toBeCloseTo(cli[`${r.metric}_ci95,${r.split}`].low, 12);
       expect(num(r.ciHigh), `${key} CI`).toBeCloseTo(cli[`${r.metric}_ci95,${r.split}`].high, 12);
+    }
+
+    // The probe's run in Compare, named as an import of the CLI's results file names it.
+    await openTab(page, 'compare');
+    for (const r of rows) {
+      const cell = page.locator(`[data-testid="compare-row"][data-task="leaner_glue_probe_rte ${r.split}"][data-metric="${r.metric}"] td`).nth(2);
+      await expect(cell).toHaveAttribute('data-value', String(cli[`${r.metric},${r.split}`]));
     }
   });
 }

@@ -230,7 +230,7 @@ fn DetectionCompare() -> impl IntoView {
                             <tbody>
                                 {runs.iter().enumerate().flat_map(|(r, run)| run.methods.iter().map(move |m| view! {
                                     <tr data-testid="compare-detection-row" data-run=r.to_string() data-model=run.model.clone() data-method=m.method.clone() data-auroc=m.auroc.to_string()>
-                                        <td title=format!("k = {}", run.k)>{run.label()}</td>
+                                        <td title=format!("k = {} · {} members, {} non-members", run.k, run.members, run.non_members)>{run.label()}</td>
                                         <td>{m.method.clone()}</td>
                                         <td>{format!("{:.4}", m.auroc)}</td>
                                         <td>{format!("{:.4}", m.tpr_at_1_fpr)}</td>
