@@ -2,17 +2,11 @@
 // Usage: node screenshots.mjs [site URL] [output folder]
 import { chromium } from '@playwright/test';
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 
 const site = process.argv[2] ?? 'http://127.0.0.1:8080/';
 const out = path.resolve(process.argv[3] ?? path.join(import.meta.dirname, '..', 'docs', 'screenshots'));
 const repo = path.join(import.meta.dirname, '..');
-
-// A labelled set for the contamination view: demo sentences, every third a "member".
-const setFile = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'tinyeval-shots-')), 'labelled.jsonl');
-const docs = fs.readFileSync(path.join(repo, 'public', 'tasks', 'demo', 'demo_sentiment_test.jsonl'), 'utf8').trim().split('\n').slice(0, 60);
-fs.writeFileSync(setFile, docs.map((l, i) => JSON.stringify({ input: JSON.parse(l).sentence, label: i % 3 === 0 ? 1 : 0 })).join('\n') + '\n');
 
 // Leaner-Eval's questions and the Leaner-Pretrain train files (the Leaner vocabulary), picked as files.
 const tinyhelen = path.resolve(repo, '..', 'shared', 'data', 'tinyhelen');
@@ -59,12 +53,21 @@ for (const [suffix, viewport] of [['', { width: 1280, height: 720 }], ['-phone',
     console.log(`no TinyHelen data at ${tinyhelen}: no Leaner-Eval screenshot`);
   }
 
-  await page.getByTestId('tab-contamination').click();
-  await page.getByTestId('source-labelled').check();
-  await page.getByTestId('labelled-upload').setInputFiles(setFile);
-  done = await finished(page, 'mia-status');
-  await page.getByTestId('mia-run').click();
-  await done();
+  // Contamination: demo_sentiment with the bundled membership manifest, checked
+  // on tinyhelen-1m and then on its contaminated twin (Compare overlays both).
+  const check = async () => {
+    await page.getByTestId('tab-contamination').click();
+    await page.getByTestId('mia-task').selectOption('demo_sentiment');
+    done = await finished(page, 'mia-status');
+    await page.getByTestId('mia-run').click();
+    await done();
+  };
+  await check();
+  await page.getByTestId('tab-models').click();
+  await page.getByTestId('target-builtin').selectOption('tinyhelen-1m-contaminated');
+  await page.getByTestId('target-load-builtin').click();
+  await page.getByTestId('model-status').locator('[data-ready="true"]', { hasText: 'tinyhelen-1m-contaminated' }).waitFor({ timeout: 120_000 });
+  await check();
   await page.getByTestId('item-open').first().click();
   await page.screenshot({ path: path.join(out, `contamination${suffix}.png`), fullPage: true });
 
@@ -76,6 +79,7 @@ for (const [suffix, viewport] of [['', { width: 1280, height: 720 }], ['-phone',
   await page.screenshot({ path: path.join(out, `passage${suffix}.png`), fullPage: true });
 
   await page.getByTestId('tab-compare').click();
+  await page.getByTestId('compare-permalink').click();
   await page.screenshot({ path: path.join(out, `compare${suffix}.png`), fullPage: true });
   console.log(`wrote the${suffix || ' desktop'} screenshots to ${out}`);
   await page.close();
