@@ -280,3 +280,52 @@ fn encode_pair_moves_trailing_whitespace_to_the_continuation() {
     assert_eq!(e.context, vec![tok.eos_token_id.unwrap()]);
     assert_eq!(e.continuation, tok.encode_plain("yes", false).unwrap());
 }
+
+/// The stepwise evaluator gives its caller the event loop back while it
+/// prepares the requests, not only between batches: with 2-shot prompts,
+/// rendering and tokenizing a whole task at once held the page for a second.
+#[test]
+fn stepwise_evaluation_pauses_while_it_prepares_and_stops_when_told() {
+    use std::cell::RefCell;
+    use tinyeval_core::Error;
+    use tinyeval_core::tasks::evaluator::PREPARE_STEP;
+    use tinyeval_core::tasks::{EvalProgress, evaluate_task_stepwise};
+
+    let model = LanguageModel::load_path(&repo_root().join("public/models/llama-2k-1m-random"), &Device::flex()).unwrap();
+    let mut task = tinyeval_core::tasks::builtin_task("demo_sentiment").unwrap().unwrap();
+    task.resolve_data_roots(&[("demo", repo_root().join("public/tasks/demo").to_str().unwrap())]);
+    let docs = load_task_docs(&task, &repo_root()).unwrap();
+    let limit = 3 * PREPARE_STEP + 5;
+    let options = EvalOptions { num_fewshot: Some(2), limit: Some(limit), batch_size: 16, seed: 1234, bootstrap_iters: 0 };
+
+    let calls = RefCell::new(Vec::<EvalProgress>::new());
+    let stepwise = pollster::block_on(evaluate_task_stepwise(&model, &task, &docs, options, |p| {
+        calls.borrow_mut().push(p);
+        async { Ok(()) }
+    }))
+    .unwrap();
+    let calls = calls.into_inner();
+    // Three pauses while rendering the prompts and three while tokenizing them, before any scoring.
+    let preparing = calls.iter().take_while(|p| p.requests_total == 0).count();
+    assert_eq!(preparing, 6, "{calls:?}");
+    assert!(calls[..preparing].iter().all(|p| p.requests_done == 0 && p.tokens_done == 0));
+    // Then one call per batch of 16 of the 2 requests per doc, counting up to all of them.
+    let batches = &calls[preparing..];
+    assert_eq!(batches.len(), (2 * limit).div_ceil(16));
+    assert!(batches.iter().all(|p| p.requests_total == 2 * limit));
+    assert!(batches.windows(2).all(|w| w[0].requests_done < w[1].requests_done));
+    assert_eq!(batches.last().unwrap().requests_done, 2 * limit);
+    // The numbers are those of the plain evaluation.
+    let plain = pollster::block_on(evaluate_task(&model, &task, &docs, options)).unwrap();
+    assert_eq!(serde_json::to_value(&stepwise.metrics).unwrap(), serde_json::to_value(&plain.metrics).unwrap());
+
+    // Told to stop at the first pause, it stops there, before scoring anything.
+    let mut told = 0;
+    let stopped = pollster::block_on(evaluate_task_stepwise(&model, &task, &docs, options, |p| {
+        told += 1;
+        assert_eq!(p.requests_total, 0);
+        async { Err(Error::Cancelled) }
+    }));
+    assert!(matches!(stopped, Err(Error::Cancelled)), "{:?}", stopped.err());
+    assert_eq!(told, 1);
+}

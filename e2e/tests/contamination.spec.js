@@ -35,7 +35,7 @@ for (const [name, query, backend] of [
   ['CPU', '/?backend=cpu', 'cpu'],
   ['WebGPU', '/', 'webgpu'],
 ]) {
-  test(`checks a labelled set on ${name}: AUROC and TPR equal tinyeval detect's; ROC, histogram, ranking and heat map`, async ({ page, watched }, info) => {
+  test(`checks a labelled set on ${name}: AUROC and TPR equal tinyeval detect's; ROC, histogram, ranking and heat map; in Compare and by permalink`, async ({ page, context, watched }, info) => {
     const set = labelledSet();
     await openReady(page, query, backend);
     await openTab(page, 'contamination');
@@ -77,6 +77,26 @@ for (const [name, query, backend] of [
     await page.screenshot({ path: info.outputPath(`contamination-${backend}.png`), fullPage: true });
     const roc = await downloadFrom(page, 'save-svg-roc');
     expect(roc.bytes.toString('utf8')).toContain('false positive rate');
+
+    // The check joins Compare, and its permalink reopens it there on its own: the same
+    // AUROCs to the last digit, the counts of members, and none of the texts.
+    const exact = await page.getByTestId('detection-row').evaluateAll((rs) => rs.map((r) => ({ method: r.dataset.method, auroc: r.dataset.auroc })));
+    await page.getByTestId('mia-permalink').click();
+    const link = await page.getByTestId('mia-link').inputValue();
+    for (const r of set.rows) expect(decodeURIComponent(link)).not.toContain(r.input);
+    await openTab(page, 'compare');
+    const shared = await context.newPage();
+    shared.on('console', (msg) => msg.type() === 'error' && watched.consoleErrors.push(msg.text()));
+    for (const view of [page, shared]) {
+      if (view === shared) await shared.goto(link);
+      await expect(view.getByTestId('tab-compare')).toHaveAttribute('aria-selected', 'true');
+      const compared = await view.getByTestId('compare-detection-row').evaluateAll((rs) => rs.map((r) => ({ model: r.dataset.model, method: r.dataset.method, auroc: r.dataset.auroc })));
+      expect(compared).toEqual(exact.map((r) => ({ model: 'tinyhelen-1m', ...r })));
+      await expect(view.getByTestId('compare-detection-row').first().locator('td').first()).toHaveAttribute('title', 'k = 0.3 · 14 members, 26 non-members');
+      await expect(view.getByTestId('chart-compare-roc')).toContainText('tinyhelen-1m on wikimia.jsonl · mink (AUROC');
+    }
+    await shared.screenshot({ path: info.outputPath(`contamination-shared-${backend}.png`), fullPage: true });
+    await shared.close();
   });
 }
 

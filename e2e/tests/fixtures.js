@@ -42,6 +42,12 @@ export const test = base.extend({
 });
 export { expect };
 
+/** The two backends every flow runs on: [name, the page's query, the backend it reports]. */
+export const backends = [
+  ['WebGPU', '/', 'webgpu'],
+  ['CPU', '/?backend=cpu', 'cpu'],
+];
+
 /** Opens the page and waits until the demo model is loaded on the expected backend. */
 export async function openReady(page, query, expectedBackend) {
   await page.goto(query);

@@ -6,7 +6,7 @@
 import fs from 'node:fs';
 import http from 'node:http';
 import path from 'node:path';
-import { test, expect, demoModel, openTab, defaultModelName, firstBundledName } from './fixtures.js';
+import { test, expect, demoModel, openTab, defaultModelName, firstBundledName, backends, openReady } from './fixtures.js';
 
 const demoFiles = ['config.json', 'tokenizer.json', 'tokenizer_config.json', 'model.safetensors'];
 
@@ -57,83 +57,86 @@ test('opens with the bundled model, loads a reference model beside it, and moves
   await expect(page.getByTestId('tab-models')).toHaveAttribute('aria-selected', 'true');
 });
 
-test('loads a model from picked files, a picked folder and dropped files; a broken file names itself and keeps the model', async ({ page, watched }, info) => {
-  await page.goto('/?backend=cpu');
-  await expect(page.getByTestId('model-status').locator('[data-ready="true"]')).toBeVisible();
+for (const [name, query, backend] of backends) {
+  test(`loads a model from picked files, a picked folder and dropped files on ${name}; a broken file names itself and keeps the model`, async ({ page, watched }, info) => {
+    await openReady(page, query, backend);
 
-  await page.getByTestId('target-files').setInputFiles(demoFiles.map((f) => path.join(demoModel, f)));
-  await expect(page.getByTestId('target-note')).toHaveText(/read from your files/);
-  await expect(page.getByTestId('model-status').locator('[data-ready="true"]')).toContainText('vocabulary 2000');
+    await page.getByTestId('target-files').setInputFiles(demoFiles.map((f) => path.join(demoModel, f)));
+    await expect(page.getByTestId('target-note')).toHaveText(/read from your files/);
+    await expect(page.getByTestId('model-status').locator('[data-ready="true"]')).toContainText('vocabulary 2000');
 
-  await page.getByTestId('reference-folder').setInputFiles(demoModel);
-  await expect(page.getByTestId('reference-model-status').locator('[data-ready="true"]')).toContainText('llama-2k-1m-random');
+    await page.getByTestId('reference-folder').setInputFiles(demoModel);
+    await expect(page.getByTestId('reference-model-status').locator('[data-ready="true"]')).toContainText('llama-2k-1m-random');
 
-  // Drag and drop: the files of the model folder, as a file manager drops them.
-  const payload = demoFiles.map((f) => ({ name: f, bytes: [...fs.readFileSync(path.join(demoModel, f))] }));
-  const dataTransfer = await page.evaluateHandle((files) => {
-    const dt = new DataTransfer();
-    for (const f of files) dt.items.add(new File([new Uint8Array(f.bytes)], f.name));
-    return dt;
-  }, payload);
-  await page.getByTestId('reference-drop').dispatchEvent('drop', { dataTransfer });
-  await expect(page.getByTestId('reference-note')).toHaveText(/read from your files/);
-  await expect(page.getByTestId('reference-model-status').locator('[data-ready="true"]')).toBeVisible();
+    // Drag and drop: the files of the model folder, as a file manager drops them.
+    const payload = demoFiles.map((f) => ({ name: f, bytes: [...fs.readFileSync(path.join(demoModel, f))] }));
+    const dataTransfer = await page.evaluateHandle((files) => {
+      const dt = new DataTransfer();
+      for (const f of files) dt.items.add(new File([new Uint8Array(f.bytes)], f.name));
+      return dt;
+    }, payload);
+    await page.getByTestId('reference-drop').dispatchEvent('drop', { dataTransfer });
+    await expect(page.getByTestId('reference-note')).toHaveText(/read from your files/);
+    await expect(page.getByTestId('reference-model-status').locator('[data-ready="true"]')).toBeVisible();
 
-  // A malformed config.json: the error names the file; the loaded model stays.
-  const broken = info.outputPath('broken');
-  fs.mkdirSync(broken, { recursive: true });
-  for (const f of demoFiles) fs.copyFileSync(path.join(demoModel, f), path.join(broken, f));
-  fs.writeFileSync(path.join(broken, 'config.json'), '{"model_type": "llama", "hidden_size": ');
-  await page.getByTestId('target-files').setInputFiles(demoFiles.map((f) => path.join(broken, f)));
-  await expect(page.getByTestId('target-error')).toContainText('config.json');
-  await expect(page.getByTestId('model-status').locator('[data-ready="true"]')).toContainText('vocabulary 2000');
-  // A folder without weights says what is missing.
-  await page.getByTestId('target-files').setInputFiles([path.join(demoModel, 'config.json')]);
-  await expect(page.getByTestId('target-error')).toContainText('model.safetensors is missing');
-  await page.screenshot({ path: info.outputPath('models-error.png'), fullPage: true });
-  // Still usable.
-  await openTab(page, 'contamination');
-  await page.getByTestId('text-input').fill('Still works.');
-  await page.getByTestId('score-button').click();
-  await expect(page.getByTestId('run-status')).toHaveText(/^Done/);
-});
+    // A malformed config.json: the error names the file; the loaded model stays.
+    const broken = info.outputPath('broken');
+    fs.mkdirSync(broken, { recursive: true });
+    for (const f of demoFiles) fs.copyFileSync(path.join(demoModel, f), path.join(broken, f));
+    fs.writeFileSync(path.join(broken, 'config.json'), '{"model_type": "llama", "hidden_size": ');
+    await page.getByTestId('target-files').setInputFiles(demoFiles.map((f) => path.join(broken, f)));
+    await expect(page.getByTestId('target-error')).toContainText('config.json');
+    await expect(page.getByTestId('model-status').locator('[data-ready="true"]')).toContainText('vocabulary 2000');
+    // A folder without weights says what is missing.
+    await page.getByTestId('target-files').setInputFiles([path.join(demoModel, 'config.json')]);
+    await expect(page.getByTestId('target-error')).toContainText('model.safetensors is missing');
+    await page.screenshot({ path: info.outputPath('models-error.png'), fullPage: true });
+    // Still usable.
+    await openTab(page, 'contamination');
+    await page.getByTestId('text-input').fill('Still works.');
+    await page.getByTestId('score-button').click();
+    await expect(page.getByTestId('run-status')).toHaveText(/^Done/);
+  });
+}
 
-test('downloads a model from a URL with progress, and a second visit reads it from the browser cache', async ({ context, page, watched }, info) => {
-  const server = await startModelServer();
-  watched.allowedOrigins.push(server.origin);
-  try {
-    await page.goto('/?backend=cpu');
-    await expect(page.getByTestId('model-status').locator('[data-ready="true"]')).toBeVisible();
-    await page.getByTestId('model-url').fill(server.url);
-    await page.getByTestId('load-button').click();
-    await expect(page.getByTestId('target-note')).toHaveText(/downloaded, and kept in the browser cache/);
-    await expect(page.getByTestId('model-status').locator('[data-ready="true"]')).toContainText(server.url.replace(/\/$/, ''));
-    const downloaded = server.requests.length;
-    expect(server.requests).toContain('/model/model.safetensors');
-    await page.screenshot({ path: info.outputPath('url-loaded.png'), fullPage: true });
+for (const [name, query, backend] of backends) {
+  test(`downloads a model from a URL with progress on ${name}, and a second visit reads it from the browser cache`, async ({ context, page, watched }, info) => {
+    const server = await startModelServer();
+    watched.allowedOrigins.push(server.origin);
+    try {
+      await openReady(page, query, backend);
+      await page.getByTestId('model-url').fill(server.url);
+      await page.getByTestId('load-button').click();
+      await expect(page.getByTestId('target-note')).toHaveText(/downloaded, and kept in the browser cache/);
+      await expect(page.getByTestId('model-status').locator('[data-ready="true"]')).toContainText(server.url.replace(/\/$/, ''));
+      const downloaded = server.requests.length;
+      expect(server.requests).toContain('/model/model.safetensors');
+      await page.screenshot({ path: info.outputPath('url-loaded.png'), fullPage: true });
 
-    // A second visit (same browser profile): nothing is downloaded again.
-    const again = await context.newPage();
-    again.on('console', (msg) => msg.type() === 'error' && watched.consoleErrors.push(msg.text()));
-    again.on('pageerror', (err) => watched.pageErrors.push(String(err)));
-    again.on('request', (req) => {
-      const origin = new URL(req.url()).origin;
-      if (origin !== new URL(page.url()).origin && origin !== server.origin) watched.foreignRequests.push(req.url());
-    });
-    await again.goto(`/?backend=cpu&model=${encodeURIComponent(server.url)}`);
-    await expect(again.getByTestId('target-note')).toHaveText(/loaded from the browser cache/);
-    await expect(again.getByTestId('model-status').locator('[data-ready="true"]')).toContainText('vocabulary 2000');
-    expect(server.requests.length).toBe(downloaded);
+      // A second visit (same browser profile): nothing is downloaded again.
+      const again = await context.newPage();
+      again.on('console', (msg) => msg.type() === 'error' && watched.consoleErrors.push(msg.text()));
+      again.on('pageerror', (err) => watched.pageErrors.push(String(err)));
+      again.on('request', (req) => {
+        const origin = new URL(req.url()).origin;
+        if (origin !== new URL(page.url()).origin && origin !== server.origin) watched.foreignRequests.push(req.url());
+      });
+      await again.goto(`${query}${query.includes('?') ? '&' : '?'}model=${encodeURIComponent(server.url)}`);
+      await expect(again.getByTestId('backend-label')).toHaveAttribute('data-backend', backend);
+      await expect(again.getByTestId('target-note')).toHaveText(/loaded from the browser cache/);
+      await expect(again.getByTestId('model-status').locator('[data-ready="true"]')).toContainText('vocabulary 2000');
+      expect(server.requests.length).toBe(downloaded);
 
-    // A model whose config.json is broken: the error names that file; the loaded model stays.
-    await again.getByTestId('model-url').fill(`${server.origin}/broken/`);
-    await again.getByTestId('load-button').click();
-    await expect(again.getByTestId('target-error')).toContainText(`${server.origin}/broken/config.json`);
-    await expect(again.getByTestId('model-status').locator('[data-ready="true"]')).toBeVisible();
-  } finally {
-    await server.close();
-  }
-});
+      // A model whose config.json is broken: the error names that file; the loaded model stays.
+      await again.getByTestId('model-url').fill(`${server.origin}/broken/`);
+      await again.getByTestId('load-button').click();
+      await expect(again.getByTestId('target-error')).toContainText(`${server.origin}/broken/config.json`);
+      await expect(again.getByTestId('model-status').locator('[data-ready="true"]')).toBeVisible();
+    } finally {
+      await server.close();
+    }
+  });
+}
 
 test('the download progress bar shows while a large file comes in', async ({ page, watched }) => {
   // A slow server: the weights arrive in pieces, so the bar is seen moving.

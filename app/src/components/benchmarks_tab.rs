@@ -304,6 +304,9 @@ pub fn BenchmarksTab() -> impl IntoView {
                     {move || match run.get() {
                         BenchState::Idle => String::new(),
                         BenchState::Loading(s) => format!("Running: {s}"),
+                        BenchState::Running(p) if p.requests_total == 0 => {
+                            format!("Running: task {} of {} ({}) · preparing the requests…", p.task_index + 1, p.task_count, p.task)
+                        }
                         BenchState::Running(p) => format!(
                             "Running: task {} of {} ({}) · {}/{} requests · {:.0} tokens/s{}",
                             p.task_index + 1,

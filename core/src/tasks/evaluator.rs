@@ -465,6 +465,10 @@ pub fn check_docs(task: &TaskConfig, docs: &TaskDocs, origins: &DocOrigins) -> R
     Ok(())
 }
 
+/// How many docs' requests are prepared between two calls of the stepwise
+/// evaluator's `after_batch` (a few milliseconds of work in the browser).
+pub const PREPARE_STEP: usize = 32;
+
 /// Evaluates a task on the first `limit` docs of its evaluated split.
 pub async fn evaluate_task(model: &LanguageModel, task: &TaskConfig, docs: &TaskDocs, options: EvalOptions) -> Result<TaskResult> {
     evaluate_task_stepwise(model, task, docs, options, |_| async { Ok(()) }).await
@@ -473,6 +477,8 @@ pub async fn evaluate_task(model: &LanguageModel, task: &TaskConfig, docs: &Task
 /// [`evaluate_task`], awaiting `after_batch` after each batch of requests (the
 /// browser yields to its event loop there, shows progress, and cancels by
 /// returning an error such as [`Error::Cancelled`], which ends the evaluation).
+/// While the requests are prepared (prompts rendered and tokenized), it is
+/// also awaited every [`PREPARE_STEP`] docs, with nothing done and no total yet.
 /// The numbers are those of [`evaluate_task`], which is this with a no-op.
 pub async fn evaluate_task_stepwise<F, Fut>(
     model: &LanguageModel,
@@ -510,10 +516,14 @@ where
     let mut sampler = FewshotSampler::new(pool, options.seed);
     let exclude_eval_doc = task.fewshot_excludes_eval_doc();
 
+    let preparing = EvalProgress { requests_done: 0, requests_total: 0, tokens_done: 0 };
     // Requests of every doc, in order.
     let mut samples = Vec::with_capacity(eval_docs.len());
     let mut plans = Vec::with_capacity(eval_docs.len());
     for (doc_id, doc) in eval_docs.iter().enumerate() {
+        if doc_id > 0 && doc_id % PREPARE_STEP == 0 {
+            after_batch(preparing).await?;
+        }
         let examples = sampler.sample(num_fewshot, exclude_eval_doc.then_some(doc))?;
         let context = fewshot_context(task, doc, &examples)?;
         let plan = plan_doc(task, doc, &context, generation.as_ref())
@@ -533,7 +543,10 @@ where
     // rolling text's windows), scored in batches in order.
     let mut score_requests: Vec<ScoreRequest> = Vec::new();
     let mut windows_of: Vec<usize> = Vec::new();
-    for plan in &plans {
+    for (doc_id, plan) in plans.iter().enumerate() {
+        if doc_id > 0 && doc_id % PREPARE_STEP == 0 {
+            after_batch(preparing).await?;
+        }
         for r in &plan.requests {
             match r {
                 Request::Loglikelihood { context, continuation } => {
