@@ -1,7 +1,8 @@
 //! Where a benchmark task comes from: core's built-in tasks, whose data files
 //! are either bundled with the site (the demo benchmark, `{demo}` = `tasks/demo`)
 //! or TinyHelen's files read from a URL base (`{tinyhelen}`: Leaner-GLUE,
-//! Leaner-Pretrain), or a task YAML and data files the user uploads.
+//! Leaner-Pretrain), or a task YAML and data files the user uploads or gives
+//! the URL of.
 
 use tinyeval_core::tasks::data::task_docs_from;
 use tinyeval_core::tasks::{BUILTIN_TASKS, OutputType, TaskConfig, TaskDocs, builtin_task};
@@ -75,6 +76,46 @@ pub async fn load_task(source: &TaskSource, tinyhelen_base: &str) -> Result<Load
     Ok(LoadedTask { config, docs })
 }
 
+/// `{demo}` and `{tinyhelen}` replaced by their roots in a data path.
+fn under_root(path: &str, tinyhelen_base: &str) -> String {
+    let base = tinyhelen_base.trim().trim_end_matches('/');
+    [("demo", DEMO_ROOT), ("tinyhelen", base)].iter().fold(path.to_string(), |s, (name, root)| s.replace(&format!("{{{name}}}"), root))
+}
+
+/// A task YAML at `url` and its data files: data paths in the YAML are read
+/// relative to the YAML's URL (as a browser resolves a link), except those
+/// under a data root (`{tinyhelen}/…`, `{demo}/…`), read as the built-in tasks' are.
+pub async fn load_from_url(url: &str, tinyhelen_base: &str) -> Result<LoadedTask, String> {
+    let url = url.trim();
+    if url.is_empty() {
+        return Err("give the URL of a task YAML".into());
+    }
+    // The YAML's own URL may be relative to the page.
+    let page = web_sys::window().and_then(|w| w.location().href().ok()).unwrap_or_default();
+    let yaml_url = web_sys::Url::new_with_base(url, &page).map(|u| u.href()).map_err(|_| format!("`{url}` is not a URL"))?;
+    let bytes = fetch_bytes(&yaml_url).await?;
+    let text = std::str::from_utf8(&bytes).map_err(|e| format!("{url}: not UTF-8 ({e})"))?;
+    let mut config = TaskConfig::from_yaml(url, text).map_err(|e| e.to_string())?;
+    let mut unresolved = None;
+    config.map_data_files(|p| {
+        if p.starts_with('{') {
+            return under_root(p, tinyhelen_base);
+        }
+        match web_sys::Url::new_with_base(p, &yaml_url) {
+            Ok(resolved) => resolved.href(),
+            Err(_) => {
+                unresolved.get_or_insert_with(|| format!("{url}: data file `{p}` is not a path or URL"));
+                p.to_string()
+            }
+        }
+    });
+    if let Some(e) = unresolved {
+        return Err(e);
+    }
+    let docs = fetch_docs(&config).await.map_err(|e| format!("{url}: data file {e}"))?;
+    Ok(LoadedTask { config, docs })
+}
+
 /// A task YAML and its data files, uploaded: data paths in the YAML are matched
 /// to the uploaded files by file name, except those under a data root
 /// (`{tinyhelen}/…`, `{demo}/…`), which are read as the built-in tasks' are
@@ -90,14 +131,12 @@ pub async fn load_uploaded(files: &[LocalFile], tinyhelen_base: &str) -> Result<
     let mut config = TaskConfig::from_yaml(&yaml_name, text).map_err(|e| e.to_string())?;
     let uploaded = |wanted: &str| files.iter().find(|f| base_name(&f.path) == base_name(wanted));
     // Paths under a data root that were not uploaded are read from the root.
-    let base = tinyhelen_base.trim().trim_end_matches('/').to_string();
-    let roots = [("demo", DEMO_ROOT), ("tinyhelen", base.as_str())];
     let mut to_fetch = Vec::new();
     config.map_data_files(|p| {
         if !p.starts_with('{') || uploaded(p).is_some() {
             return p.to_string();
         }
-        let url = roots.iter().fold(p.to_string(), |s, (name, root)| s.replace(&format!("{{{name}}}"), root));
+        let url = under_root(p, tinyhelen_base);
         to_fetch.push(url.clone());
         url
     });

@@ -6,6 +6,7 @@
 // within a second while the page keeps answering; an uploaded task runs, and a
 // broken data file names its line without losing the results on screen.
 import fs from 'node:fs';
+import http from 'node:http';
 import path from 'node:path';
 import { test, expect, openReady, openTab, runCli, tempDir, defaultModel, repoRoot, waitForRun, downloadFrom, tinyhelenDir, backends } from './fixtures.js';
 
@@ -191,6 +192,87 @@ test('runs an uploaded task; a broken data file names the file and line and keep
   await page.getByTestId('task-upload').setInputFiles([path.join(dir, 'my_yesno.yaml'), path.join(dir, 'mine.jsonl')]);
   await expect(page.getByTestId('upload-error')).toContainText('my_yesno.yaml: not UTF-8');
   await page.screenshot({ path: info.outputPath('upload-error.png'), fullPage: true });
+});
+
+/** A static file server on 127.0.0.1 for `dir`, allowing any origin (as a public host such as GitHub Pages does). */
+async function serveFolder(dir) {
+  const requests = [];
+  const server = http.createServer((req, res) => {
+    requests.push(req.url);
+    const file = path.join(dir, decodeURIComponent(new URL(req.url, 'http://x').pathname));
+    if (!file.startsWith(dir) || !fs.existsSync(file) || !fs.statSync(file).isFile()) return res.writeHead(404, { 'access-control-allow-origin': '*' }).end('not found');
+    res.writeHead(200, { 'access-control-allow-origin': '*' }).end(fs.readFileSync(file));
+  });
+  await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return { origin: `http://127.0.0.1:${server.address().port}`, requests, close: () => new Promise((r) => server.close(r)) };
+}
+
+test('runs a task from the URL of its YAML, with CSV data read relative to it; equal to tinyeval run; a missing data file is named', async ({ page, watched }) => {
+  // The task: demo_yesno's first 12 docs as CSV, the YAML naming them by a relative path.
+  const dir = tempDir();
+  fs.mkdirSync(path.join(dir, 'site', 'tasks', 'data'), { recursive: true });
+  const docs = fs.readFileSync(path.join(repoRoot, 'public', 'tasks', 'demo', 'demo_yesno_test.jsonl'), 'utf8').trim().split('\n').slice(0, 12).map((l) => JSON.parse(l));
+  const quote = (s) => `"${String(s).replace(/"/g, '""')}"`;
+  const csv = path.join(dir, 'site', 'tasks', 'data', 'yesno.csv');
+  fs.writeFileSync(csv, ['sentence1,sentence2,label', ...docs.map((d) => [quote(d.sentence1), quote(d.sentence2), d.label].join(","))].join('\n') + '\n');
+  const yaml = (dataPath) =>
+    [
+      'task: url_yesno',
+      'dataset_path: csv',
+      'dataset_kwargs:',
+      '  data_files:',
+      `    test: ${dataPath}`,
+      'test_split: test',
+      'output_type: multiple_choice',
+      'doc_to_text: "{{sentence1}}\\nQuestion: {{sentence2}}\\nAnswer:"',
+      'doc_to_target: label',
+      'doc_to_choice: ["no", "yes"]',
+      '',
+    ].join('\n');
+  fs.writeFileSync(path.join(dir, 'site', 'tasks', 'url_yesno.yaml'), yaml('data/yesno.csv'));
+  fs.writeFileSync(path.join(dir, 'site', 'tasks', 'no_data.yaml'), yaml('data/missing.csv').replace('url_yesno', 'no_data'));
+  // The CLI reads the same file by its absolute path.
+  fs.mkdirSync(path.join(dir, 'cli'));
+  fs.writeFileSync(path.join(dir, 'cli', 'url_yesno.yaml'), yaml(csv));
+
+  const server = await serveFolder(path.join(dir, 'site'));
+  watched.allowedOrigins.push(server.origin);
+  try {
+    await openReady(page, '/?backend=cpu', 'cpu');
+    await openTab(page, 'benchmarks');
+    await page.getByTestId('task-url').fill(`${server.origin}/tasks/url_yesno.yaml`);
+    await page.getByTestId('task-url-load').click();
+    await expect(page.getByTestId('uploaded-task')).toContainText('url_yesno');
+    expect(server.requests).toEqual(['/tasks/url_yesno.yaml', '/tasks/data/yesno.csv']);
+    await page.getByTestId('task-demo_sentiment').uncheck();
+    await page.getByTestId('task-demo_yesno').uncheck();
+    await expect(page.getByTestId('task-url_yesno')).toBeChecked();
+    await runBenchmark(page, { limit: '' });
+    const shown = await pageResults(page);
+
+    const out = tempDir();
+    runCli(['run', '--model', defaultModel, '--tasks', 'url_yesno', '--include_path', path.join(dir, 'cli'), '--num_fewshot', '0', '--output_path', out]);
+    const results = JSON.parse(fs.readFileSync(fs.readdirSync(out, { recursive: true }).map((f) => path.join(out, f)).find((f) => /results_.*\.json$/.test(f)), 'utf8')).results.url_yesno;
+    expect(shown.map((r) => r.metric).sort()).toEqual(['acc', 'acc_norm']);
+    for (const r of shown) {
+      expect(r.task).toBe('url_yesno');
+      expect(r.value, r.metric).toBe(results[`${r.metric},none`]);
+      expect(r.stderr, `${r.metric} stderr`).toBeCloseTo(results[`${r.metric}_stderr,none`], 12);
+    }
+
+    // A YAML whose data file is not there: the error names the file's URL; the task loaded before stays.
+    await page.getByTestId('task-url').fill(`${server.origin}/tasks/no_data.yaml`);
+    await page.getByTestId('task-url-load').click();
+    await expect(page.getByTestId('upload-error')).toContainText(`${server.origin}/tasks/data/missing.csv`);
+    await expect(page.getByTestId('upload-error')).toContainText('404');
+    await expect(page.getByTestId('uploaded-task')).toContainText('url_yesno');
+    // Chromium reports the 404 on the console; that one message is expected.
+    const missing = watched.consoleErrors.findIndex((m) => m.includes('404'));
+    expect(missing, 'the 404 is on the console').toBeGreaterThanOrEqual(0);
+    watched.consoleErrors.splice(missing, 1);
+  } finally {
+    await server.close();
+  }
 });
 
 test('runs a Leaner-GLUE task from a TinyHelen URL base', async ({ page, watched, baseURL }) => {

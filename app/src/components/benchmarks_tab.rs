@@ -21,7 +21,7 @@ use crate::plots::{BarSeries, bar_chart};
 use crate::probe_run::{ProbeResult, run_probe};
 use crate::runs::{BenchProgress, Outcome, run_benchmark};
 use crate::suites::builtin_suites;
-use crate::task_loading::{LoadedTask, TINYHELEN_BASE, TaskSource, builtin_tasks, load_task, load_uploaded};
+use crate::task_loading::{LoadedTask, TINYHELEN_BASE, TaskSource, builtin_tasks, load_from_url, load_task, load_uploaded};
 
 #[derive(Clone, Debug, PartialEq)]
 enum BenchState {
@@ -71,32 +71,43 @@ pub fn BenchmarksTab() -> impl IntoView {
             }
         })
     };
+    // A task read from files or a URL joins the list, chosen (replacing one of the same name).
+    let add_task = move |loaded: Result<LoadedTask, String>| match loaded {
+        Ok(t) => {
+            upload_error.set(None);
+            let name = t.config.task.clone();
+            uploaded.update(|ts| {
+                ts.retain(|u| u.config.task != name);
+                ts.push(t);
+            });
+            selected.update(|s| {
+                if !s.contains(&name) {
+                    s.push(name)
+                }
+            });
+        }
+        Err(e) => upload_error.set(Some(e)),
+    };
     let on_upload = move |ev: leptos::ev::Event| {
         let input: web_sys::HtmlInputElement = event_target(&ev);
         let files = input.files();
         let base = tinyhelen_base.get_untracked();
         spawn_local(async move {
-            let loaded = match read_input_files(files).await {
+            add_task(match read_input_files(files).await {
                 Ok(f) => load_uploaded(&f, &base).await,
                 Err(e) => Err(e),
-            };
-            match loaded {
-                Ok(t) => {
-                    upload_error.set(None);
-                    let name = t.config.task.clone();
-                    uploaded.update(|ts| {
-                        ts.retain(|u| u.config.task != name);
-                        ts.push(t);
-                    });
-                    selected.update(|s| {
-                        if !s.contains(&name) {
-                            s.push(name)
-                        }
-                    });
-                }
-                Err(e) => upload_error.set(Some(e)),
-            }
+            });
             input.set_value("");
+        });
+    };
+    let task_url = RwSignal::new(String::new());
+    let loading_url = RwSignal::new(false);
+    let load_url = move |_| {
+        let (url, base) = (task_url.get_untracked(), tinyhelen_base.get_untracked());
+        loading_url.set(true);
+        spawn_local(async move {
+            add_task(load_from_url(&url, &base).await);
+            loading_url.set(false);
         });
     };
 
@@ -282,10 +293,15 @@ pub fn BenchmarksTab() -> impl IntoView {
                 <legend>"Your own task"</legend>
                 <label for="task-upload">"A task YAML (lm-eval-harness format) with its data files (JSONL, JSON or CSV); paths starting {tinyhelen}/ are read from the TinyHelen base URL"</label>
                 <input id="task-upload" type="file" multiple accept=".yaml,.yml,.jsonl,.json,.csv" data-testid="task-upload" on:change=on_upload />
+                <label for="task-url">"…or the task YAML's URL (its data paths are read relative to it)"</label>
+                <div class="actions">
+                    <input id="task-url" class="wide" type="url" placeholder="https://example.org/tasks/my_task.yaml" data-testid="task-url" prop:value=move || task_url.get() on:input=move |ev| task_url.set(event_target_value(&ev)) />
+                    <button class="secondary" data-testid="task-url-load" on:click=load_url disabled=move || loading_url.get()>"Load"</button>
+                </div>
                 {move || uploaded.get().into_iter().map(|t| {
                     let name = t.config.task.clone();
                     view! {
-                        <p data-testid="uploaded-task">{format!("Uploaded task {name} ({}): ", serde_json::to_value(t.config.output_type).ok().and_then(|v| v.as_str().map(str::to_string)).unwrap_or_default())}</p>
+                        <p data-testid="uploaded-task">{format!("Your task {name} ({}): ", serde_json::to_value(t.config.output_type).ok().and_then(|v| v.as_str().map(str::to_string)).unwrap_or_default())}</p>
                         <TaskCheckbox name=name selected=selected toggle=toggle />
                     }
                 }).collect_view()}
