@@ -1,7 +1,8 @@
-//! Compare: benchmark runs side by side (this session's, imported lm-eval-harness
-//! results JSON, or those a permalink carries), as a table and grouped bars; and
-//! this session's membership checks (Contamination, one per model and texts) as
-//! a table and overlaid ROC curves, one per chosen check and method.
+//! Compare: runs side by side (this session's benchmark, probe and Leaner-Eval
+//! runs, imported lm-eval-harness results JSON, or those a permalink carries),
+//! as a table and grouped bars; and the membership checks (Contamination's, or
+//! a permalink's, one per model and texts) as a table and overlaid ROC curves,
+//! one per chosen check and method.
 
 use leptos::prelude::*;
 use leptos::task::spawn_local;
@@ -87,7 +88,7 @@ pub fn CompareTab() -> impl IntoView {
         <section class="card" aria-labelledby="compare-title">
             <h2 id="compare-title">"Compare runs"</h2>
             {move || state.link_error.get().map(|e| view! { <p class="error" role="alert" data-testid="link-error">{format!("Cannot open the shared link: {e}")}</p> })}
-            <p>"Every finished benchmark run is added here. Import lm-eval-harness results (results_*.json) to compare with runs made elsewhere."</p>
+            <p>"Every finished run is added here: benchmarks, the linear probe and Leaner-Eval. Import lm-eval-harness results (results_*.json) to compare with runs made elsewhere."</p>
             <div class="actions">
                 <label class="file-button">
                     "Import lm-eval results JSON…"
