@@ -150,26 +150,28 @@ for (const [name, query, backend] of backends) {
   });
 }
 
+/** A task YAML (lm-eval-harness format) of demo_yesno's kind, reading `dataPath` as `format` (json or csv). */
+function yesNoTask(name, format, dataPath) {
+  return [
+    `task: ${name}`,
+    `dataset_path: ${format}`,
+    'dataset_kwargs:',
+    '  data_files:',
+    `    test: ${dataPath}`,
+    'test_split: test',
+    'output_type: multiple_choice',
+    'doc_to_text: "{{sentence1}}\\nQuestion: {{sentence2}}\\nAnswer:"',
+    'doc_to_target: label',
+    'doc_to_choice: ["no", "yes"]',
+    '',
+  ].join('\n');
+}
+
 test('runs an uploaded task; a broken data file names the file and line and keeps the results', async ({ page, watched }, info) => {
   const dir = tempDir();
   const docs = fs.readFileSync(path.join(repoRoot, 'public', 'tasks', 'demo', 'demo_yesno_test.jsonl'), 'utf8').trim().split('\n').slice(0, 12);
   fs.writeFileSync(path.join(dir, 'mine.jsonl'), docs.join('\n') + '\n');
-  fs.writeFileSync(
-    path.join(dir, 'my_yesno.yaml'),
-    [
-      'task: my_yesno',
-      'dataset_path: json',
-      'dataset_kwargs:',
-      '  data_files:',
-      '    test: mine.jsonl',
-      'test_split: test',
-      'output_type: multiple_choice',
-      'doc_to_text: "{{sentence1}}\\nQuestion: {{sentence2}}\\nAnswer:"',
-      'doc_to_target: label',
-      'doc_to_choice: ["no", "yes"]',
-      '',
-    ].join('\n'),
-  );
+  fs.writeFileSync(path.join(dir, 'my_yesno.yaml'), yesNoTask('my_yesno', 'json', 'mine.jsonl'));
   await openReady(page, '/?backend=cpu', 'cpu');
   await openTab(page, 'benchmarks');
   await page.getByTestId('task-upload').setInputFiles([path.join(dir, 'my_yesno.yaml'), path.join(dir, 'mine.jsonl')]);
@@ -215,20 +217,7 @@ test('runs a task from the URL of its YAML, with CSV data read relative to it; e
   const quote = (s) => `"${String(s).replace(/"/g, '""')}"`;
   const csv = path.join(dir, 'site', 'tasks', 'data', 'yesno.csv');
   fs.writeFileSync(csv, ['sentence1,sentence2,label', ...docs.map((d) => [quote(d.sentence1), quote(d.sentence2), d.label].join(","))].join('\n') + '\n');
-  const yaml = (dataPath) =>
-    [
-      'task: url_yesno',
-      'dataset_path: csv',
-      'dataset_kwargs:',
-      '  data_files:',
-      `    test: ${dataPath}`,
-      'test_split: test',
-      'output_type: multiple_choice',
-      'doc_to_text: "{{sentence1}}\\nQuestion: {{sentence2}}\\nAnswer:"',
-      'doc_to_target: label',
-      'doc_to_choice: ["no", "yes"]',
-      '',
-    ].join('\n');
+  const yaml = (dataPath) => yesNoTask('url_yesno', 'csv', dataPath);
   fs.writeFileSync(path.join(dir, 'site', 'tasks', 'url_yesno.yaml'), yaml('data/yesno.csv'));
   fs.writeFileSync(path.join(dir, 'site', 'tasks', 'no_data.yaml'), yaml('data/missing.csv').replace('url_yesno', 'no_data'));
   // The CLI reads the same file by its absolute path.
