@@ -124,7 +124,7 @@ pub fn run(args: ContaminationArgs) -> Result<()> {
     let manifest = match &args.manifest {
         Some(p) => Some(MembershipManifest::parse(
             &p.display().to_string(),
-            &std::fs::read(p).with_context(|| format!("{}: cannot read", p.display()))?,
+            &tinyeval_core::files::read_data_file(p)?,
         )?),
         None => None,
     };
@@ -249,7 +249,7 @@ pub fn overlap(args: OverlapArgs) -> Result<()> {
     let mut documents: Vec<Value> = Vec::new();
     for f in &files {
         let name = f.display().to_string();
-        let bytes = std::fs::read(f).with_context(|| format!("{name}: cannot read"))?;
+        let bytes = tinyeval_core::files::read_data_file(f)?;
         let docs = if f.extension().is_some_and(|x| x == "jsonl") {
             parse_pretrain_documents(&name, &bytes)?
         } else {

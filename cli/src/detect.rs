@@ -10,7 +10,7 @@
 //! file, `label`, `n_tokens`, and `scores` by method; a NaN or infinite score
 //! is written as null) and, with labels, `DIR/summary.json`; prints a table to stderr.
 
-use std::io::{BufRead, BufReader, Write};
+use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result, anyhow, bail};
@@ -64,16 +64,9 @@ struct Item {
 
 /// The items of a WikiMIA-style JSONL file; errors name the file and line.
 fn read_items(path: &Path) -> Result<Vec<Item>> {
-    let file = std::fs::File::open(path).with_context(|| format!("{}: cannot open", path.display()))?;
     let mut items = Vec::new();
-    for (i, line) in BufReader::new(file).split(b'\n').enumerate() {
-        let line = line.with_context(|| format!("{}: cannot read", path.display()))?;
-        let where_ = || format!("{}:{}", path.display(), i + 1);
-        let line = String::from_utf8(line).map_err(|_| anyhow!("{}: not valid UTF-8", where_()))?;
-        if line.trim().is_empty() {
-            continue;
-        }
-        let value: Value = serde_json::from_str(&line).map_err(|e| anyhow!("{}: not valid JSON: {e}", where_()))?;
+    for (line, value) in crate::read_jsonl(path)? {
+        let where_ = || format!("{}:{line}", path.display());
         let input = match value.get("input") {
             Some(Value::String(t)) => t.clone(),
             Some(_) => bail!("{}: field `input` is not a string", where_()),
@@ -86,7 +79,7 @@ fn read_items(path: &Path) -> Result<Vec<Item>> {
             Some(v) if v.as_u64() == Some(0) || v.as_f64() == Some(0.0) => Some(false),
             Some(v) => bail!("{}: `label` is {v}, expected 0 or 1", where_()),
         };
-        items.push(Item { line: i + 1, input, label });
+        items.push(Item { line, input, label });
     }
     if items.is_empty() {
         bail!("{}: no items (the file is empty)", path.display());

@@ -98,7 +98,7 @@ impl Judge {
             None => None,
         };
         let prompt_path = args.judge_prompt.clone().unwrap_or_else(|| tinyhelen.join(judge::TINYHELEN_PROMPT_PATH));
-        let template = std::fs::read_to_string(&prompt_path)
+        let template = tinyeval_core::files::read_data_text(&prompt_path)
             .with_context(|| format!("{}: cannot read the judge prompt (give one with --judge_prompt)", prompt_path.display()))?;
         judge::judge_prompt(&template, "", "").map_err(|e| anyhow!("{}: {e}", prompt_path.display()))?;
         let agent = ureq::Agent::config_builder()
@@ -152,7 +152,7 @@ fn metric_value(x: Option<f64>) -> Value {
 pub fn run(args: LeanerEvalArgs) -> Result<()> {
     let tinyhelen = tinyhelen_dir(args.tinyhelen_dir.as_deref());
     let split = args.split.clone().unwrap_or_else(|| tinyhelen.join("data/leaner/eval/all.jsonl"));
-    let bytes = std::fs::read(&split).with_context(|| format!("{}: cannot read the questions", split.display()))?;
+    let bytes = tinyeval_core::files::read_data_file(&split).context("cannot read the questions")?;
     let mut questions = leaner_eval::parse_questions(&split.display().to_string(), &bytes)?;
     questions.truncate(args.limit.unwrap_or(usize::MAX));
     let judge = Judge::from_args(&args, &tinyhelen)?;

@@ -1,6 +1,6 @@
 //! `tinyeval`: the command-line runner over tinyeval-core.
 
-use std::io::{BufRead, BufReader, Write};
+use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result, bail};
@@ -149,19 +149,29 @@ fn list_builtin_models() -> Result<()> {
     Ok(())
 }
 
-/// The `text` field of every line of a JSONL file; errors name the file and line.
-fn read_texts(path: &Path) -> Result<Vec<String>> {
-    let file = std::fs::File::open(path).with_context(|| format!("{}: cannot open", path.display()))?;
-    let mut texts = Vec::new();
-    for (i, line) in BufReader::new(file).split(b'\n').enumerate() {
-        let line = line.with_context(|| format!("{}: cannot read", path.display()))?;
+/// The JSON value of every non-blank line of a JSONL file (at most
+/// `files::MAX_DATA_FILE_BYTES`), with its 1-based line number; errors name the
+/// file and line.
+pub(crate) fn read_jsonl(path: &Path) -> Result<Vec<(usize, serde_json::Value)>> {
+    let bytes = tinyeval_core::files::read_data_file(path)?;
+    let mut values = Vec::new();
+    for (i, line) in bytes.split(|&b| b == b'\n').enumerate() {
         let where_ = || format!("{}:{}", path.display(), i + 1);
-        let line = String::from_utf8(line).map_err(|_| anyhow::anyhow!("{}: not valid UTF-8", where_()))?;
+        let line = std::str::from_utf8(line).map_err(|_| anyhow::anyhow!("{}: not valid UTF-8", where_()))?;
         if line.trim().is_empty() {
             continue;
         }
-        let value: serde_json::Value =
-            serde_json::from_str(&line).map_err(|e| anyhow::anyhow!("{}: not valid JSON: {e}", where_()))?;
+        let value = serde_json::from_str(line).map_err(|e| anyhow::anyhow!("{}: not valid JSON: {e}", where_()))?;
+        values.push((i + 1, value));
+    }
+    Ok(values)
+}
+
+/// The `text` field of every line of a JSONL file; errors name the file and line.
+fn read_texts(path: &Path) -> Result<Vec<String>> {
+    let mut texts = Vec::new();
+    for (line, value) in read_jsonl(path)? {
+        let where_ = || format!("{}:{line}", path.display());
         match value.get("text") {
             Some(serde_json::Value::String(t)) => texts.push(t.clone()),
             Some(_) => bail!("{}: field `text` is not a string", where_()),

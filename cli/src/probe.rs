@@ -55,7 +55,7 @@ pub fn run(args: ProbeArgs) -> Result<()> {
     let glue = tinyhelen_dir(args.tinyhelen_dir.as_deref()).join("data/leaner/glue");
     let read = |task: &tinyeval_core::probe::ProbeTask, split: &str| -> Result<Vec<ProbeItem>> {
         let path = glue.join(format!("{}_{split}.jsonl", task.name));
-        let bytes = std::fs::read(&path).with_context(|| format!("{}: cannot read", path.display()))?;
+        let bytes = tinyeval_core::files::read_data_file(&path)?;
         Ok(subsample(task.parse_items(&path.display().to_string(), &bytes)?, args.limit))
     };
     let device = device(args.backend)?;

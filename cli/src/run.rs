@@ -267,7 +267,8 @@ fn run_tasks(args: &RunArgs, tasks: &str, seed: i64) -> Result<()> {
             pb.set_length(p.requests_total as u64);
             pb.set_position(p.requests_done as u64);
             std::future::ready(Ok(()))
-        }))?;
+        }))
+        .with_context(|| format!("{}: task {}", registry.file_of(&task.task).unwrap_or("(built-in task)"), task.task))?;
         pb.finish_and_clear();
         results.push(result);
     }

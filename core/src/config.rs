@@ -9,6 +9,9 @@ use serde::Deserialize;
 use serde_json::Value;
 
 use crate::error::{Error, Result};
+use crate::model_limits::{
+    MAX_HEAD_DIM, MAX_HEADS, MAX_HIDDEN, MAX_INTERMEDIATE, MAX_LAYERS, MAX_POSITIONS, MAX_VOCAB, check_dim, head_size,
+};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
 #[serde(rename_all = "snake_case")]
@@ -93,44 +96,24 @@ pub struct ModelConfig {
 impl ModelConfig {
     /// Parses a `config.json`; `file` names it in error messages.
     pub fn from_json(file: &str, json: &[u8]) -> Result<Self> {
-        let value: Value = serde_json::from_slice(json)
-            .map_err(|e| Error::bad_file(file, format!("not valid JSON: {e}")))?;
+        let text = std::str::from_utf8(json)
+            .map_err(|e| Error::bad_file(file, format!("not valid UTF-8 (byte {})", e.valid_up_to())))?;
+        let value: Value =
+            serde_json::from_str(text).map_err(|e| Error::bad_file(file, format!("not valid JSON: {e}")))?;
         let model_type = value
             .get("model_type")
             .and_then(Value::as_str)
             .ok_or_else(|| Error::bad_file(file, "no `model_type` field"))?
             .to_string();
-        let parse_err = |e: serde_json::Error| Error::bad_file(file, format!("bad config: {e}"));
         let config = match model_type.as_str() {
-            "llama" => serde_json::from_value::<LlamaJson>(value).map_err(parse_err)?.into_config(file)?,
-            "gpt2" => serde_json::from_value::<Gpt2Json>(value).map_err(parse_err)?.into_config(file)?,
-            "gpt_neo" => serde_json::from_value::<GptNeoJson>(value).map_err(parse_err)?.into_config(file)?,
-            "gpt_neox" => serde_json::from_value::<GptNeoXJson>(value).map_err(parse_err)?.into_config(file)?,
+            "llama" => fields::<LlamaJson>(file, value)?.into_config(file)?,
+            "gpt2" => fields::<Gpt2Json>(file, value)?.into_config(file)?,
+            "gpt_neo" => fields::<GptNeoJson>(file, value)?.into_config(file)?,
+            "gpt_neox" => fields::<GptNeoXJson>(file, value)?.into_config(file)?,
             _ => return Err(Error::UnsupportedModelType { file: file.into(), model_type }),
         };
         config.validate(file)?;
         Ok(config)
-    }
-
-    pub(crate) fn validate(&self, file: &str) -> Result<()> {
-        if self.num_heads == 0 || self.num_kv_heads == 0 || self.num_heads % self.num_kv_heads != 0 {
-            return Err(Error::bad_file(
-                file,
-                format!(
-                    "{} attention heads cannot be shared among {} key/value heads",
-                    self.num_heads, self.num_kv_heads
-                ),
-            ));
-        }
-        if let Positions::Rotary { rotary_dims, .. } = self.positions {
-            if rotary_dims % 2 != 0 || rotary_dims > self.head_dim {
-                return Err(Error::bad_file(
-                    file,
-                    format!("rotary dimensions {rotary_dims} do not fit a head of {}", self.head_dim),
-                ));
-            }
-        }
-        Ok(())
     }
 
     /// Number of parameters, counting a tied embedding once.
@@ -149,6 +132,19 @@ impl ModelConfig {
         };
         embed + head + positions + h + self.num_layers * (attention + mlp + norms)
     }
+}
+
+/// A family's fields; an error names the field at fault (e.g. `num_attention_heads: invalid type: string "2"`).
+fn fields<T: serde::de::DeserializeOwned>(file: &str, value: Value) -> Result<T> {
+    serde_path_to_error::deserialize(value).map_err(|e| {
+        let path = e.path().to_string();
+        let inner = e.into_inner();
+        if path == "." {
+            Error::bad_file(file, format!("bad config: {inner}"))
+        } else {
+            Error::bad_file(file, format!("`{path}`: {inner}"))
+        }
+    })
 }
 
 fn unsupported(file: &str, option: &str, value: impl std::fmt::Display, why: &str) -> Error {
@@ -180,12 +176,26 @@ fn check_rope_type(file: &str, rope: &Option<RopeParameters>, scaling: &Option<V
     }
 }
 
-fn token_id(value: &Option<Value>) -> Option<u32> {
-    match value {
-        Some(Value::Number(n)) => n.as_u64().map(|n| n as u32),
-        // Some configs list several end tokens; the first is the canonical one.
-        Some(Value::Array(ids)) => ids.first().and_then(Value::as_u64).map(|n| n as u32),
-        _ => None,
+/// Checks the dimensions a family's `config.json` declares, by their own names.
+fn check_dims(file: &str, dims: &[(&str, usize, usize)]) -> Result<()> {
+    for &(field, value, max) in dims {
+        check_dim(file, field, value, max)?;
+    }
+    Ok(())
+}
+
+/// `bos_token_id`/`eos_token_id`: a token id, a list of them (the first is the
+/// canonical one) or null. [`ModelConfig::validate`] checks it against the vocabulary.
+fn token_id(file: &str, field: &str, value: &Option<Value>) -> Result<Option<u32>> {
+    let id = match value {
+        None | Some(Value::Null) => return Ok(None),
+        Some(Value::Array(ids)) if ids.is_empty() => return Ok(None),
+        Some(Value::Array(ids)) => &ids[0],
+        Some(v) => v,
+    };
+    match id.as_u64().and_then(|n| u32::try_from(n).ok()) {
+        Some(n) => Ok(Some(n)),
+        None => Err(Error::bad_file(file, format!("`{field}` is {id}, which is not a token id"))),
     }
 }
 
@@ -242,7 +252,20 @@ impl LlamaJson {
         if self.mlp_bias {
             return Err(unsupported(file, "mlp_bias", true, "Llama MLP biases are not implemented"));
         }
-        let head_dim = self.head_dim.unwrap_or(self.hidden_size / self.num_attention_heads);
+        check_dims(file, &[
+            ("vocab_size", self.vocab_size, MAX_VOCAB),
+            ("hidden_size", self.hidden_size, MAX_HIDDEN),
+            ("intermediate_size", self.intermediate_size, MAX_INTERMEDIATE),
+            ("num_hidden_layers", self.num_hidden_layers, MAX_LAYERS),
+            ("num_attention_heads", self.num_attention_heads, MAX_HEADS),
+            ("num_key_value_heads", self.num_key_value_heads.unwrap_or(1), MAX_HEADS),
+            ("head_dim", self.head_dim.unwrap_or(1), MAX_HEAD_DIM),
+            ("max_position_embeddings", self.max_position_embeddings, MAX_POSITIONS),
+        ])?;
+        let head_dim = match self.head_dim {
+            Some(d) => d,
+            None => head_size(file, "hidden_size", self.hidden_size, "num_attention_heads", self.num_attention_heads)?,
+        };
         let theta = self
             .rope_parameters
             .as_ref()
@@ -268,8 +291,8 @@ impl LlamaJson {
             tie_embeddings: self.tie_word_embeddings,
             scale_attention: true,
             attention_windows: vec![None; self.num_hidden_layers],
-            bos_token_id: token_id(&self.bos_token_id),
-            eos_token_id: token_id(&self.eos_token_id),
+            bos_token_id: token_id(file, "bos_token_id", &self.bos_token_id)?,
+            eos_token_id: token_id(file, "eos_token_id", &self.eos_token_id)?,
         })
     }
 }
@@ -308,6 +331,15 @@ impl Gpt2Json {
         if !self.tie_word_embeddings {
             return Err(unsupported(file, "tie_word_embeddings", false, "GPT-2 checkpoints share the embedding with the output layer"));
         }
+        check_dims(file, &[
+            ("vocab_size", self.vocab_size, MAX_VOCAB),
+            ("n_embd", self.n_embd, MAX_HIDDEN),
+            ("n_inner", self.n_inner.unwrap_or(1), MAX_INTERMEDIATE),
+            ("n_layer", self.n_layer, MAX_LAYERS),
+            ("n_head", self.n_head, MAX_HEADS),
+            ("n_positions", self.n_positions, MAX_POSITIONS),
+        ])?;
+        let head_dim = head_size(file, "n_embd", self.n_embd, "n_head", self.n_head)?;
         Ok(ModelConfig {
             architecture: Architecture::Gpt2,
             vocab_size: self.vocab_size,
@@ -315,7 +347,7 @@ impl Gpt2Json {
             num_layers: self.n_layer,
             num_heads: self.n_head,
             num_kv_heads: self.n_head,
-            head_dim: self.n_embd / self.n_head,
+            head_dim,
             intermediate_size: self.n_inner.unwrap_or(4 * self.n_embd),
             max_positions: self.n_positions,
             positions: Positions::Learned,
@@ -327,8 +359,8 @@ impl Gpt2Json {
             tie_embeddings: true,
             scale_attention: self.scale_attn_weights,
             attention_windows: vec![None; self.n_layer],
-            bos_token_id: token_id(&self.bos_token_id),
-            eos_token_id: token_id(&self.eos_token_id),
+            bos_token_id: token_id(file, "bos_token_id", &self.bos_token_id)?,
+            eos_token_id: token_id(file, "eos_token_id", &self.eos_token_id)?,
         })
     }
 }
@@ -359,7 +391,29 @@ fn default_window() -> usize {
 
 impl GptNeoJson {
     fn into_config(self, file: &str) -> Result<ModelConfig> {
-        let mut windows = Vec::new();
+        check_dims(file, &[
+            ("vocab_size", self.vocab_size, MAX_VOCAB),
+            ("hidden_size", self.hidden_size, MAX_HIDDEN),
+            ("intermediate_size", self.intermediate_size.unwrap_or(1), MAX_INTERMEDIATE),
+            ("num_layers", self.num_layers, MAX_LAYERS),
+            ("num_heads", self.num_heads, MAX_HEADS),
+            ("max_position_embeddings", self.max_position_embeddings, MAX_POSITIONS),
+            ("window_size", self.window_size, MAX_POSITIONS),
+        ])?;
+        let head_dim = head_size(file, "hidden_size", self.hidden_size, "num_heads", self.num_heads)?;
+        // Count before expanding: a pattern repeated 10^12 times is a broken file.
+        let described = self
+            .attention_types
+            .iter()
+            .try_fold(0usize, |n, (pattern, repeat)| n.checked_add(pattern.len().checked_mul(*repeat)?));
+        if described != Some(self.num_layers) {
+            let described = described.map_or("more than can be counted".to_string(), |n| n.to_string());
+            return Err(Error::bad_file(
+                file,
+                format!("`attention_types` describes {described} layers but `num_layers` is {}", self.num_layers),
+            ));
+        }
+        let mut windows = Vec::with_capacity(self.num_layers);
         for (pattern, repeat) in &self.attention_types {
             for _ in 0..*repeat {
                 for kind in pattern {
@@ -384,7 +438,7 @@ impl GptNeoJson {
             num_layers: self.num_layers,
             num_heads: self.num_heads,
             num_kv_heads: self.num_heads,
-            head_dim: self.hidden_size / self.num_heads,
+            head_dim,
             intermediate_size: self.intermediate_size.unwrap_or(4 * self.hidden_size),
             max_positions: self.max_position_embeddings,
             positions: Positions::Learned,
@@ -396,8 +450,8 @@ impl GptNeoJson {
             tie_embeddings: true,
             scale_attention: false,
             attention_windows: windows,
-            bos_token_id: token_id(&self.bos_token_id),
-            eos_token_id: token_id(&self.eos_token_id),
+            bos_token_id: token_id(file, "bos_token_id", &self.bos_token_id)?,
+            eos_token_id: token_id(file, "eos_token_id", &self.eos_token_id)?,
         })
     }
 }
@@ -440,7 +494,15 @@ impl GptNeoXJson {
         if !self.attention_bias {
             return Err(unsupported(file, "attention_bias", false, "GPT-NeoX without attention biases is not implemented"));
         }
-        let head_dim = self.hidden_size / self.num_attention_heads;
+        check_dims(file, &[
+            ("vocab_size", self.vocab_size, MAX_VOCAB),
+            ("hidden_size", self.hidden_size, MAX_HIDDEN),
+            ("intermediate_size", self.intermediate_size, MAX_INTERMEDIATE),
+            ("num_hidden_layers", self.num_hidden_layers, MAX_LAYERS),
+            ("num_attention_heads", self.num_attention_heads, MAX_HEADS),
+            ("max_position_embeddings", self.max_position_embeddings, MAX_POSITIONS),
+        ])?;
+        let head_dim = head_size(file, "hidden_size", self.hidden_size, "num_attention_heads", self.num_attention_heads)?;
         let rope = self.rope_parameters.as_ref();
         let fraction = rope
             .and_then(|r| r.partial_rotary_factor)
@@ -472,8 +534,8 @@ impl GptNeoXJson {
             tie_embeddings: self.tie_word_embeddings,
             scale_attention: true,
             attention_windows: vec![None; self.num_hidden_layers],
-            bos_token_id: token_id(&self.bos_token_id),
-            eos_token_id: token_id(&self.eos_token_id),
+            bos_token_id: token_id(file, "bos_token_id", &self.bos_token_id)?,
+            eos_token_id: token_id(file, "eos_token_id", &self.eos_token_id)?,
         })
     }
 }

@@ -34,6 +34,7 @@ use serde_json::{Value, json};
 use crate::config::{Activation, Architecture, ModelConfig, NormKind, Positions};
 use crate::error::{Error, Result};
 use crate::language_model::LanguageModel;
+use crate::model_limits::{MAX_HEAD_DIM, MAX_HEADS, MAX_HIDDEN, MAX_INTERMEDIATE, MAX_LAYERS, MAX_POSITIONS, check_dim, head_size};
 use crate::model::Decoder;
 use crate::tokenizer::TextTokenizer;
 use crate::weights::{HostTensor, WeightSource};
@@ -546,8 +547,9 @@ impl GgufFile {
             None => Ok(None),
             Some(v) => v
                 .as_u64()
-                .map(|n| Some(n as usize))
-                .ok_or_else(|| self.wrong_type(key, v, "a non-negative integer")),
+                .ok_or_else(|| self.wrong_type(key, v, "a non-negative integer"))
+                // Saturate where usize is 32 bits: the limits then refuse it by name.
+                .map(|n| Some(usize::try_from(n).unwrap_or(usize::MAX))),
         }
     }
 
@@ -634,20 +636,23 @@ impl GgufFile {
             }
         }
 
-        let hidden_size = self.require_usize(&key("embedding_length"))?;
-        let num_layers = self.require_usize(&key("block_count"))?;
-        let intermediate_size = self.require_usize(&key("feed_forward_length"))?;
-        let num_heads = self.require_usize(&key("attention.head_count"))?;
-        let num_kv_heads = self.get_usize(&key("attention.head_count_kv"))?.unwrap_or(num_heads);
-        if num_heads == 0 {
-            return Err(Error::bad_file(&self.file, format!("`{}` is 0", key("attention.head_count"))));
-        }
-        let rope_dims = self.get_usize(&key("rope.dimension_count"))?;
+        // Every dimension is checked by its key before anything is sized from it.
+        let dim = |k: &str, max: usize| -> Result<usize> { check_dim(&self.file, &key(k), self.require_usize(&key(k))?, max) };
+        let optional_dim = |k: &str, max: usize| -> Result<Option<usize>> {
+            self.get_usize(&key(k))?.map(|v| check_dim(&self.file, &key(k), v, max)).transpose()
+        };
+        let hidden_size = dim("embedding_length", MAX_HIDDEN)?;
+        let num_layers = dim("block_count", MAX_LAYERS)?;
+        let intermediate_size = dim("feed_forward_length", MAX_INTERMEDIATE)?;
+        let num_heads = dim("attention.head_count", MAX_HEADS)?;
+        let num_kv_heads = optional_dim("attention.head_count_kv", MAX_HEADS)?.unwrap_or(num_heads);
+        let rope_dims = optional_dim("rope.dimension_count", MAX_HEAD_DIM)?;
+        let max_positions = optional_dim("context_length", MAX_POSITIONS)?;
         // transformers takes head_dim from rope.dimension_count for llama.
-        let head_dim = self
-            .get_usize(&key("attention.key_length"))?
-            .or(rope_dims)
-            .unwrap_or(hidden_size / num_heads);
+        let head_dim = match optional_dim("attention.key_length", MAX_HEAD_DIM)?.or(rope_dims) {
+            Some(d) => d,
+            None => head_size(&self.file, &key("embedding_length"), hidden_size, &key("attention.head_count"), num_heads)?,
+        };
         let rotary_dims = rope_dims.unwrap_or(head_dim);
         if rotary_dims != head_dim {
             return Err(unsupported(
@@ -664,7 +669,7 @@ impl GgufFile {
                 .map(<[MetaValue]>::len)
                 .ok_or_else(|| self.missing("tokenizer.ggml.tokens"))?,
         };
-        let token_id = |k: &str| -> Result<Option<u32>> { Ok(self.get_usize(k)?.map(|n| n as u32)) };
+        let token_id = |k: &str| -> Result<Option<u32>> { Ok(self.get_usize(k)?.map(|n| u32::try_from(n).unwrap_or(u32::MAX))) };
         let config = ModelConfig {
             architecture: Architecture::Llama,
             vocab_size,
@@ -675,7 +680,7 @@ impl GgufFile {
             head_dim,
             intermediate_size,
             // llama.cpp requires it; 2048 is transformers' LlamaConfig default.
-            max_positions: self.get_usize(&key("context_length"))?.unwrap_or(2048),
+            max_positions: max_positions.unwrap_or(2048),
             positions: Positions::Rotary {
                 theta: self.get_f64(&key("rope.freq_base"))?.unwrap_or(10_000.0),
                 rotary_dims,
@@ -722,6 +727,9 @@ impl GgufFile {
         let tokens = self
             .string_array("tokenizer.ggml.tokens")?
             .ok_or_else(|| problem("no `tokenizer.ggml.tokens` in the metadata".into()))?;
+        if tokens.is_empty() {
+            return Err(problem("`tokenizer.ggml.tokens` is empty".into()));
+        }
         let token_types: Vec<i64> = match self.get("tokenizer.ggml.token_type") {
             None => Vec::new(),
             Some(v) => v
@@ -1007,6 +1015,10 @@ impl WeightSource for GgufFile {
     fn describe(&self) -> &str {
         &self.file
     }
+
+    fn stored_name(&self, name: &str) -> String {
+        gguf_tensor_name(name).unwrap_or_else(|| name.to_string())
+    }
 }
 
 impl LanguageModel {
@@ -1016,7 +1028,9 @@ impl LanguageModel {
         let name = name.into();
         let gguf = GgufFile::parse(name.clone(), bytes)?;
         let config = gguf.model_config()?;
+        config.check_backed_by(&name, gguf.tensor_data_bytes())?;
         let tokenizer = gguf.tokenizer()?;
+        tokenizer.check_fits(&name, config.vocab_size)?;
         let decoder = Decoder::load(&config, &gguf, device)?;
         Ok(Self {
             name,

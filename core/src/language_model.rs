@@ -30,13 +30,17 @@ impl ModelFiles {
     /// `model.safetensors.index.json`.
     #[cfg(not(target_family = "wasm"))]
     pub fn from_dir(dir: &std::path::Path) -> Result<Self> {
-        let read = |name: &str| {
-            let path = dir.join(name);
-            std::fs::read(&path).map_err(|e| Error::bad_file(path.display().to_string(), e))
-        };
+        let read = |name: &str| crate::files::read_model_file(&dir.join(name));
         let index_path = dir.join("model.safetensors.index.json");
         let shard_names = if index_path.exists() {
-            SafetensorsWeights::shard_names_from_index(&index_path.display().to_string(), &read("model.safetensors.index.json")?)?
+            let index_name = index_path.display().to_string();
+            let names = SafetensorsWeights::shard_names_from_index(&index_name, &read("model.safetensors.index.json")?)?;
+            // Shards live in the folder: an index cannot send the loader elsewhere.
+            let inside = |n: &str| std::path::Path::new(n).components().all(|c| matches!(c, std::path::Component::Normal(_)));
+            if let Some(bad) = names.iter().find(|n| !inside(n)) {
+                return Err(Error::bad_file(index_name, format!("shard `{bad}` is not a file name inside the model folder")));
+            }
+            names
         } else {
             vec!["model.safetensors".to_string()]
         };
@@ -91,8 +95,12 @@ impl LanguageModel {
             &files.tokenizer_json,
             files.tokenizer_config_json.as_deref(),
         )?;
+        tokenizer.check_fits(&format!("{}/tokenizer.json", files.name), config.vocab_size)?;
         let file_bytes = files.safetensors.iter().map(|(_, b)| b.len()).sum();
+        // Headers first, so that a broken shard is named before the config is
+        // compared with the weights' size.
         let weights = SafetensorsWeights::from_shards(files.name.clone(), files.safetensors)?;
+        config.check_backed_by(&format!("{}/config.json", files.name), file_bytes)?;
         let decoder = Decoder::load(&config, &weights, device)?;
         Ok(Self {
             name: files.name,
@@ -110,7 +118,7 @@ impl LanguageModel {
             return Self::load(ModelFiles::from_dir(path)?, device);
         }
         let name = path.display().to_string();
-        let bytes = std::fs::read(path).map_err(|e| Error::bad_file(&name, e))?;
+        let bytes = crate::files::read_model_file(path)?;
         if !crate::gguf::is_gguf(&bytes) {
             return Err(Error::bad_file(name, "neither a model folder nor a GGUF file"));
         }

@@ -188,7 +188,7 @@ impl Vocabulary {
         let mut documents = Vec::new();
         for f in files {
             let file = f.display().to_string();
-            let bytes = std::fs::read(&f).map_err(|e| Error::bad_file(&file, e))?;
+            let bytes = crate::files::read_data_file(&f)?;
             documents.extend(parse_pretrain_documents(&file, &bytes)?);
         }
         Self::from_documents(documents.iter().map(String::as_str), tokenizer)

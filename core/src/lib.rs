@@ -6,12 +6,15 @@ pub mod config;
 pub mod contamination;
 pub mod detection;
 pub mod error;
+#[cfg(not(target_family = "wasm"))]
+pub mod files;
 pub mod generation;
 pub mod gguf;
 pub mod judge;
 pub mod language_model;
 pub mod leaner_eval;
 pub mod model;
+pub mod model_limits;
 pub mod probe;
 pub mod overlap;
 pub mod scoring;

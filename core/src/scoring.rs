@@ -67,6 +67,13 @@ pub async fn score_batch(decoder: &Decoder, requests: &[ScoreRequest]) -> Result
     if seq == 0 {
         return Ok(vec![TokenScores::default(); requests.len()]);
     }
+    let config = decoder.config();
+    config.check_batch(requests.len(), seq)?;
+    // An id past the embedding would fail inside the device's gather, mid-run.
+    let vocab = config.vocab_size;
+    if let Some(&bad) = requests.iter().flat_map(|r| r.context.iter().chain(&r.continuation)).find(|&&t| t as usize >= vocab) {
+        return Err(Error::Input(format!("token id {bad} is outside the model's vocabulary of {vocab}")));
+    }
     let padded: Vec<Vec<u32>> = inputs
         .iter()
         .map(|input| {

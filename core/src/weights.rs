@@ -23,6 +23,10 @@ pub trait WeightSource {
     fn tensor(&self, name: &str) -> Result<Option<HostTensor>>;
     /// A name for error messages (a file or folder).
     fn describe(&self) -> &str;
+    /// What the file calls the tensor transformers calls `name`, for error messages.
+    fn stored_name(&self, name: &str) -> String {
+        name.to_string()
+    }
 }
 
 /// One or more safetensors files held in memory.

@@ -21,7 +21,7 @@ impl Loader<'_> {
                 if t.shape != expected {
                     return Err(Error::TensorShape {
                         file: self.source.describe().into(),
-                        name: name.clone(),
+                        name: self.source.stored_name(name),
                         found: t.shape,
                         expected: expected.to_vec(),
                     });
@@ -29,9 +29,11 @@ impl Loader<'_> {
                 return Ok(t);
             }
         }
+        let mut stored: Vec<String> = names.iter().map(|n| self.source.stored_name(n)).collect();
+        stored.dedup();
         Err(Error::MissingTensor {
             file: self.source.describe().into(),
-            name: names.join(" or "),
+            name: stored.join(" or "),
         })
     }
 

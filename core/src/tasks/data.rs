@@ -136,7 +136,7 @@ pub fn load_task_docs(config: &TaskConfig, base: &std::path::Path) -> Result<Tas
 pub fn load_task_docs_with_origins(config: &TaskConfig, base: &std::path::Path) -> Result<(TaskDocs, DocOrigins)> {
     task_docs_with_origins(config, |f| {
         let path = base.join(f);
-        std::fs::read(&path).map_err(|e| Error::bad_file(path.display().to_string(), e)).map(|b| (path.display().to_string(), b))
+        crate::files::read_data_file(&path).map(|b| (path.display().to_string(), b))
     })
 }
 

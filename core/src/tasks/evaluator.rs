@@ -513,8 +513,17 @@ where
     } else {
         &[]
     };
-    let mut sampler = FewshotSampler::new(pool, options.seed);
     let exclude_eval_doc = task.fewshot_excludes_eval_doc();
+    if num_fewshot > 0 && pool.len() < num_fewshot + exclude_eval_doc as usize {
+        let fs_split = task.fewshot_source_split().unwrap_or(split);
+        return Err(Error::Input(format!(
+            "task {}: `num_fewshot` is {num_fewshot}, but its few-shot split `{fs_split}` has {} docs{}",
+            task.task,
+            pool.len(),
+            if exclude_eval_doc { " (the evaluated doc is left out of its own examples)" } else { "" }
+        )));
+    }
+    let mut sampler = FewshotSampler::new(pool, options.seed);
 
     let preparing = EvalProgress { requests_done: 0, requests_total: 0, tokens_done: 0 };
     // Requests of every doc, in order.

@@ -101,7 +101,7 @@ impl TaskRegistry {
                 self.include_path(&path)?;
             } else if path.extension().is_some_and(|x| x == "yaml" || x == "yml") {
                 let file = path.display().to_string();
-                let bytes = std::fs::read(&path).map_err(|e| Error::bad_file(&file, e))?;
+                let bytes = crate::files::read_data_file(&path)?;
                 let text = String::from_utf8(bytes).map_err(|e| Error::bad_file(&file, format!("not UTF-8: {e}")))?;
                 self.add_yaml(&file, &text)?;
             }

@@ -7,10 +7,15 @@ use serde_json::Value;
 use crate::error::{Error, Result};
 use crate::tasks::config::{DocField, TaskConfig};
 
+/// Instructions one rendering may execute. lm-eval's templates take a few
+/// hundred; a loop that would run for hours stops here with an error instead.
+const TEMPLATE_FUEL: u64 = 10_000_000;
+
 /// Renders a Jinja template against a doc's fields.
 pub fn render(template: &str, doc: &Value) -> Result<String> {
     let mut env = minijinja::Environment::new();
     env.set_undefined_behavior(minijinja::UndefinedBehavior::Strict);
+    env.set_fuel(Some(TEMPLATE_FUEL));
     let syntax = minijinja::syntax::SyntaxConfig::builder()
         .keep_trailing_newline(true)
         .build()
@@ -70,7 +75,8 @@ pub fn doc_to_choice(config: &TaskConfig, doc: &Value) -> Result<Vec<String>> {
         Some(DocField::Index(i)) => return Err(Error::Input(format!("task {}: doc_to_choice is the integer {i}, not a list", config.task))),
         Some(DocField::Template(t)) => match field_name(doc, t) {
             Some(v) => v.clone(),
-            None => parse_python_literal(&render(t, doc)?)?,
+            None => parse_python_literal(&render(t, doc)?)
+                .map_err(|e| Error::Input(format!("task {}: doc_to_choice: {e}", config.task)))?,
         },
     };
     match value {
