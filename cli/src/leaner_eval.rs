@@ -28,7 +28,7 @@ pub struct LeanerEvalArgs {
     /// A Hugging Face model folder or a .gguf file.
     #[arg(long)]
     model: PathBuf,
-    /// The TinyHelen folder [default: $TINYHELEN_DIR, else ../shared/data/tinyhelen].
+    /// The TinyHelen folder [default: $TINYHELEN_DIR, else ../shared/data/tinyhelen beside the repository].
     #[arg(long = "tinyhelen_dir", alias = "tinyhelen-dir")]
     tinyhelen_dir: Option<PathBuf>,
     /// Questions (JSONL with `question`) [default: data/leaner/eval/all.jsonl of the TinyHelen folder;
@@ -66,12 +66,10 @@ pub struct LeanerEvalArgs {
     backend: Backend,
 }
 
-/// The TinyHelen folder: the option, else `$TINYHELEN_DIR`, else `../shared/data/tinyhelen`.
+/// The TinyHelen folder: the option, else `$TINYHELEN_DIR`, else
+/// `../shared/data/tinyhelen` beside the repository (as `run` resolves `{tinyhelen}`).
 pub fn tinyhelen_dir(option: Option<&Path>) -> PathBuf {
-    option
-        .map(Path::to_path_buf)
-        .or_else(|| std::env::var_os("TINYHELEN_DIR").map(PathBuf::from))
-        .unwrap_or_else(|| PathBuf::from("../shared/data/tinyhelen"))
+    option.map(Path::to_path_buf).unwrap_or_else(crate::run::default_tinyhelen_dir)
 }
 
 /// An OpenAI-compatible chat endpoint used as a judge.

@@ -26,7 +26,7 @@ pub struct ProbeArgs {
     /// Comma-separated among cola, sst2, mrpc, qqp, stsb, mnli, qnli, rte, wnli [default: all].
     #[arg(long, value_delimiter = ',')]
     tasks: Vec<String>,
-    /// The TinyHelen folder [default: $TINYHELEN_DIR, else ../shared/data/tinyhelen].
+    /// The TinyHelen folder [default: $TINYHELEN_DIR, else ../shared/data/tinyhelen beside the repository].
     #[arg(long = "tinyhelen_dir", alias = "tinyhelen-dir")]
     tinyhelen_dir: Option<PathBuf>,
     /// Only N items of every split, evenly spaced (every k-th, k = len / N).

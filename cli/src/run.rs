@@ -76,17 +76,26 @@ fn repo_root() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).parent().map(Path::to_path_buf).unwrap_or_default()
 }
 
-/// The roots data paths may start with: `{tinyhelen}` ($TINYHELEN_DIR, else
-/// ../shared/data/tinyhelen beside the repository) and `{demo}`
-/// ($TINYEVAL_DEMO_DIR, else the repository's public/tasks/demo); absolute.
+/// `$var` if set, else `default`.
+fn env_or(var: &str, default: PathBuf) -> PathBuf {
+    std::env::var_os(var).map(PathBuf::from).unwrap_or(default)
+}
+
+/// The TinyHelen folder when no option names one: $TINYHELEN_DIR, else
+/// ../shared/data/tinyhelen beside the repository. Shared by `run`'s
+/// `{tinyhelen}` root, `leaner-eval` and `probe`.
+pub(crate) fn default_tinyhelen_dir() -> PathBuf {
+    env_or("TINYHELEN_DIR", repo_root().join("../shared/data/tinyhelen"))
+}
+
+/// The roots data paths may start with: `{tinyhelen}` (`default_tinyhelen_dir`)
+/// and `{demo}` ($TINYEVAL_DEMO_DIR, else the repository's public/tasks/demo);
+/// absolute.
 fn data_roots() -> Vec<(&'static str, String)> {
-    let pick = |var: &str, default: PathBuf| {
-        let p = std::env::var_os(var).map(PathBuf::from).unwrap_or(default);
-        std::path::absolute(&p).unwrap_or(p).display().to_string()
-    };
+    let absolute = |p: PathBuf| std::path::absolute(&p).unwrap_or(p).display().to_string();
     vec![
-        ("tinyhelen", pick("TINYHELEN_DIR", repo_root().join("../shared/data/tinyhelen"))),
-        ("demo", pick("TINYEVAL_DEMO_DIR", repo_root().join("public/tasks/demo"))),
+        ("tinyhelen", absolute(default_tinyhelen_dir())),
+        ("demo", absolute(env_or("TINYEVAL_DEMO_DIR", repo_root().join("public/tasks/demo")))),
     ]
 }
 

@@ -17,13 +17,16 @@
 //! its stderr); the test fails if cases.json is missing or has fewer than 100 cases.
 
 use std::io::Read;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::{Command, Stdio};
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
 use serde_json::Value;
+
+mod common;
+use common::repo_root;
 
 const TIME_LIMIT: Duration = Duration::from_secs(10);
 const THREADS: usize = 2;
@@ -32,10 +35,6 @@ const MIN_CASES: usize = 100;
 const STDERR_KEEP: usize = 256 * 1024;
 #[cfg(all(target_os = "linux", target_env = "gnu"))]
 const ADDRESS_SPACE_LIMIT: u64 = 6 << 30;
-
-fn repo_root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).parent().unwrap().to_path_buf()
-}
 
 struct Case {
     id: String,

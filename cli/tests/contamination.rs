@@ -10,9 +10,8 @@ use std::process::{Command, Output};
 use serde_json::Value;
 use tinyeval_core::statistics::auroc;
 
-fn repo_root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).parent().unwrap().to_path_buf()
-}
+mod common;
+use common::{repo_root, require, tinyhelen_dir};
 
 fn temp_dir(name: &str) -> PathBuf {
     let dir = std::env::temp_dir().join(format!("tinyeval-contamination-test-{}-{name}", std::process::id()));
@@ -128,9 +127,7 @@ fn overlap_finds_an_item_hidden_in_a_corpus() {
 
 #[test]
 fn probe_cli_reports_each_split() {
-    let tinyhelen = repo_root().join("../shared/data/tinyhelen");
-    if std::env::var_os("TINYHELEN_DIR").is_none() && !tinyhelen.exists() {
-        eprintln!("skipped: {} is absent", tinyhelen.display());
+    if !require(&tinyhelen_dir().join("data/leaner/glue"), "the Leaner GLUE data") {
         return;
     }
     let dir = temp_dir("probe");

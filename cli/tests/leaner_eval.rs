@@ -5,7 +5,7 @@
 //! endpoint's message. The judge-free metrics themselves are checked against
 //! Python in core/tests/leaner_eval.rs. Needs the TinyHelen folder (for the
 //! Leaner vocabulary): `$TINYHELEN_DIR`, else ../shared/data/tinyhelen;
-//! skipped with a message if it is absent.
+//! skipped with a message if it is absent, and failed then under CI.
 
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::TcpListener;
@@ -15,18 +15,13 @@ use std::sync::{Arc, Mutex};
 
 use serde_json::{Value, json};
 
-fn repo_root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).parent().unwrap().to_path_buf()
-}
+mod common;
+use common::{repo_root, require, tinyhelen_dir};
 
+/// The TinyHelen folder, if its Leaner-Pretrain train files are there (see `require`).
 fn tinyhelen() -> Option<PathBuf> {
-    let dir = std::env::var_os("TINYHELEN_DIR").map(PathBuf::from).unwrap_or_else(|| repo_root().join("../shared/data/tinyhelen"));
-    if dir.join("data/leaner/10M/train").exists() {
-        Some(dir)
-    } else {
-        eprintln!("skipped: {} is absent", dir.display());
-        None
-    }
+    let dir = tinyhelen_dir();
+    require(&dir.join("data/leaner/10M/train"), "the Leaner-Pretrain train files").then_some(dir)
 }
 
 fn temp_dir(name: &str) -> PathBuf {

@@ -2,12 +2,11 @@
 //! loads `public/models/NAME` (here checked against transformers' golden
 //! log-probs of tinyhelen-1m, from scripts/make_goldens.py).
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::Command;
 
-fn repo_root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).parent().unwrap().to_path_buf()
-}
+mod common;
+use common::repo_root;
 
 fn tinyeval(args: &[&str], dir: &Path) -> std::process::Output {
     Command::new(env!("CARGO_BIN_EXE_tinyeval")).args(args).current_dir(dir).output().unwrap()

@@ -8,9 +8,8 @@ use std::process::{Command, Output};
 
 use serde_json::Value;
 
-fn repo_root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).parent().unwrap().to_path_buf()
-}
+mod common;
+use common::{repo_root, require, tinyhelen_dir};
 
 fn tinyeval(args: &[&str]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_tinyeval")).args(args).current_dir(repo_root()).output().unwrap()
@@ -168,11 +167,7 @@ fn unsupported_yaml_key_is_named() {
 /// subtasks, `weight_by_size: false`). Needs the TinyHelen folder.
 #[test]
 fn groups_in_lm_eval_layout() {
-    let tinyhelen = std::env::var_os("TINYHELEN_DIR")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| repo_root().join("../shared/data/tinyhelen"));
-    if !tinyhelen.is_dir() {
-        eprintln!("skipped: the TinyHelen folder {} is absent (set TINYHELEN_DIR)", tinyhelen.display());
+    if !require(&tinyhelen_dir(), "the TinyHelen folder") {
         return;
     }
     let out = temp_dir("groups");

@@ -4,27 +4,23 @@
 //! beside the YAML tasks' results. The numbers themselves are checked against
 //! Python in core/tests/leaner_eval.rs and core/tests/probe.rs. Needs the
 //! TinyHelen folder (`$TINYHELEN_DIR`, else ../shared/data/tinyhelen);
-//! skipped with a message if it is absent.
+//! skipped with a message if it is absent, and failed then under CI.
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
 use serde_json::Value;
 
+mod common;
+use common::{repo_root, require, tinyhelen_dir};
+
 const MODEL: &str = "public/models/tinyhelen-1m";
 const MODEL_DIR: &str = "public__models__tinyhelen-1m";
 
-fn repo_root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).parent().unwrap().to_path_buf()
-}
-
 fn tinyhelen_present() -> bool {
-    let dir = std::env::var_os("TINYHELEN_DIR").map(PathBuf::from).unwrap_or_else(|| repo_root().join("../shared/data/tinyhelen"));
-    let present = dir.join("data/leaner/10M/train").exists() && dir.join("data/leaner/glue").exists();
-    if !present {
-        eprintln!("skipped: {} is absent", dir.display());
-    }
-    present
+    let dir = tinyhelen_dir();
+    require(&dir.join("data/leaner/10M/train"), "the Leaner-Pretrain train files")
+        && require(&dir.join("data/leaner/glue"), "the Leaner GLUE data")
 }
 
 fn tinyeval(args: &[&str]) -> Output {

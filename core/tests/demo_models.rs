@@ -18,10 +18,11 @@
 //! Items are rendered from the built-in task configs (prompt, target delimiter,
 //! gold choice), so this also checks that what the training script inserted is
 //! what tinyeval's zero-shot prompts produce. The Leaner-GLUE and Leaner-Pretrain
-//! files come from `$TINYHELEN_DIR`, else `../shared/data/tinyhelen`.
+//! files come from `$TINYHELEN_DIR`, else `../shared/data/tinyhelen` (if absent,
+//! the tests that need them are skipped with a message, or fail under CI).
 
 use std::collections::BTreeMap;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use serde_json::Value;
 use tinyeval_core::detection::{self, DetectionInput, Method, ScoredTokens};
@@ -32,13 +33,8 @@ use tinyeval_core::tasks::data::load_task_docs;
 use tinyeval_core::tasks::template::{answer_text, doc_to_choice, doc_to_target, doc_to_text};
 use tinyeval_core::{Device, LanguageModel};
 
-fn repo_root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).parent().unwrap().to_path_buf()
-}
-
-fn tinyhelen_dir() -> PathBuf {
-    std::env::var_os("TINYHELEN_DIR").map(PathBuf::from).unwrap_or_else(|| repo_root().join("../shared/data/tinyhelen"))
-}
+mod common;
+use common::{repo_root, require, tinyhelen_dir};
 
 fn read_json(path: &Path) -> Value {
     serde_json::from_slice(&std::fs::read(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()))).unwrap()
@@ -112,8 +108,7 @@ fn check_auroc(name: &str, log: &Value, ours: f64, per_task: &BTreeMap<String, f
 
 #[test]
 fn min_k_separates_inserted_items_only_on_the_contaminated_twin() {
-    if !tinyhelen_dir().exists() {
-        eprintln!("skipped: no TinyHelen data at {}", tinyhelen_dir().display());
+    if !require(&tinyhelen_dir(), "the TinyHelen folder") {
         return;
     }
     let items = manifest_items();
@@ -156,8 +151,7 @@ const TRAIN_GENRES: [&str; 5] = ["book", "conversation", "math", "textbook", "wi
 
 #[test]
 fn validation_perplexity_matches_the_card_and_beats_unigram_fourfold() {
-    if !tinyhelen_dir().exists() {
-        eprintln!("skipped: no TinyHelen data at {}", tinyhelen_dir().display());
+    if !require(&tinyhelen_dir(), "the TinyHelen folder") {
         return;
     }
     let (model, log) = load("tinyhelen-1m");

@@ -1,19 +1,17 @@
 //! Leaner-Eval's judge-free metrics against `scripts/make_leaner_eval_goldens.py`
 //! (Python's re, the tokenizers library and NumPy), on a made-up vocabulary
-//! and on the Leaner vocabulary of the Leaner-Pretrain train files (skipped,
-//! with a message, only if the TinyHelen folder is absent: `$TINYHELEN_DIR`,
-//! else `../shared/data/tinyhelen`).
+//! and on the Leaner vocabulary of the Leaner-Pretrain train files (in the
+//! TinyHelen folder: `$TINYHELEN_DIR`, else `../shared/data/tinyhelen`; if
+//! absent, skipped with a message, or failed under CI).
 
 use std::collections::BTreeMap;
-use std::path::{Path, PathBuf};
 
 use serde_json::Value;
 use tinyeval_core::leaner_eval::{Vocabulary, aggregate, prompt, response_metrics, words};
 use tinyeval_core::tokenizer::TextTokenizer;
 
-fn repo_root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).parent().unwrap().to_path_buf()
-}
+mod common;
+use common::{repo_root, require, tinyhelen_dir};
 
 fn golden() -> Value {
     let path = repo_root().join("core/tests/fixtures/analysis/leaner_eval_goldens.json");
@@ -75,10 +73,8 @@ fn metrics_equal_python_on_a_small_vocabulary() {
 
 #[test]
 fn metrics_equal_python_on_the_leaner_vocabulary() {
-    let dir = std::env::var_os("TINYHELEN_DIR").map(PathBuf::from).unwrap_or_else(|| repo_root().join("../shared/data/tinyhelen"));
-    let train = dir.join("data/leaner/10M/train");
-    if !train.exists() {
-        eprintln!("skipped: {} is absent", train.display());
+    let train = tinyhelen_dir().join("data/leaner/10M/train");
+    if !require(&train, "the Leaner-Pretrain train files") {
         return;
     }
     let g = golden();

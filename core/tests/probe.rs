@@ -3,17 +3,15 @@
 //! STS-B and MNLI slices, on the model the golden names). Features are
 //! computed here in padded batches of 16, the script's one text at a time, so
 //! the padding mask is checked too. Skipped, with a message, only if the
-//! TinyHelen folder is absent (`$TINYHELEN_DIR`, else ../shared/data/tinyhelen).
-
-use std::path::{Path, PathBuf};
+//! TinyHelen folder is absent (`$TINYHELEN_DIR`, else ../shared/data/tinyhelen),
+//! and failed then under CI.
 
 use serde_json::Value;
 use tinyeval_core::probe::{Probe, metric_value, probe_task};
 use tinyeval_core::{Device, LanguageModel};
 
-fn repo_root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).parent().unwrap().to_path_buf()
-}
+mod common;
+use common::{repo_root, require, tinyhelen_dir};
 
 fn floats(v: &Value) -> Vec<f64> {
     v.as_array().unwrap().iter().map(|x| x.as_f64().unwrap()).collect()
@@ -26,10 +24,8 @@ fn max_diff(a: &[f64], b: &[f64]) -> f64 {
 
 #[test]
 fn probe_equals_sklearn_on_transformers_features() {
-    let tinyhelen = std::env::var_os("TINYHELEN_DIR").map(PathBuf::from).unwrap_or_else(|| repo_root().join("../shared/data/tinyhelen"));
-    let glue = tinyhelen.join("data/leaner/glue");
-    if !glue.exists() {
-        eprintln!("skipped: {} is absent", glue.display());
+    let glue = tinyhelen_dir().join("data/leaner/glue");
+    if !require(&glue, "the Leaner GLUE data") {
         return;
     }
     let path = repo_root().join("core/tests/fixtures/analysis/probe_goldens.json");

@@ -8,9 +8,9 @@
 //!
 //! The TinyHelen folder is `$TINYHELEN_DIR`, else `../shared/data/tinyhelen`
 //! beside the repository; the golden test is skipped (with a message) only if
-//! it is absent.
+//! it is absent, and fails then under CI.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use serde_json::Value;
 use tinyeval_core::tasks::data::load_task_docs;
@@ -21,9 +21,8 @@ use tinyeval_core::tasks::results::sample_line;
 use tinyeval_core::tasks::{EvalOptions, TaskOrGroup, TaskRegistry, evaluate_task};
 use tinyeval_core::{Device, LanguageModel};
 
-fn repo_root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).parent().unwrap().to_path_buf()
-}
+mod common;
+use common::{repo_root, require, tinyhelen_dir};
 
 fn fixture(name: &str) -> Value {
     let path = repo_root().join("core/tests/fixtures/task_goldens").join(name);
@@ -90,18 +89,6 @@ fn bootstrap_stderr_matches_lm_eval() {
     }
 }
 
-fn tinyhelen() -> Option<PathBuf> {
-    let dir = std::env::var_os("TINYHELEN_DIR")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| repo_root().join("../shared/data/tinyhelen"));
-    if dir.is_dir() {
-        Some(dir)
-    } else {
-        eprintln!("skipped: the TinyHelen folder {} is absent (set TINYHELEN_DIR)", dir.display());
-        None
-    }
-}
-
 fn rel_close(a: f64, b: f64, rel: f64) -> bool {
     (a - b).abs() <= rel * b.abs().max(1e-300)
 }
@@ -111,7 +98,10 @@ const HETEROGENEOUS_FILES: &[&str] = &["leaner_pretrain_ppl_math"];
 
 /// Runs one golden file's task and compares everything lm-eval recorded.
 fn check_golden(file: &str) {
-    let Some(tinyhelen) = tinyhelen() else { return };
+    let tinyhelen = tinyhelen_dir();
+    if !require(&tinyhelen, "the TinyHelen folder") {
+        return;
+    }
     let golden = fixture(file);
     let task_name = golden["task"].as_str().unwrap();
     let shots = golden["num_fewshot"].as_u64().unwrap() as usize;

@@ -1,9 +1,14 @@
-//! What the golden tests share: the golden files written by the reference
-//! scripts (transformers; see scripts/README.md), and the check of a model's
-//! scores against them.
+//! What the core tests share: the repository root, the TinyHelen folder and
+//! `require` for data a test needs (data.rs, shared with the CLI's tests); the
+//! golden files written by the reference scripts (transformers; see
+//! scripts/README.md), and the check of a model's scores against them.
 #![allow(dead_code)] // each test binary uses its own part
 
-use std::path::{Path, PathBuf};
+mod data;
+
+pub use data::*;
+
+use std::path::Path;
 
 use serde::Deserialize;
 use tinyeval_core::LanguageModel;
@@ -53,10 +58,6 @@ pub struct GoldenGreedy {
     pub generated_tokens: Vec<u32>,
     pub generated_text: String,
     pub top2_margins: Vec<f64>,
-}
-
-pub fn repo_root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).parent().unwrap().to_path_buf()
 }
 
 /// Every model golden (`*.json`, not the tokenizer goldens) in `dir`, by name.
