@@ -75,7 +75,7 @@ pub struct ManifestRow {
 }
 
 pub fn parse_manifest(file: &str, bytes: &[u8]) -> Result<Vec<ManifestRow>, String> {
-    lines(file, bytes)?
+    let rows = lines(file, bytes)?
         .into_iter()
         .map(|(line, v)| {
             let row: ManifestRow =
@@ -83,7 +83,11 @@ pub fn parse_manifest(file: &str, bytes: &[u8]) -> Result<Vec<ManifestRow>, Stri
             member_flag(file, line, Some(&Value::from(row.member)), "member")?;
             Ok(row)
         })
-        .collect()
+        .collect::<Result<Vec<_>, String>>()?;
+    if rows.is_empty() {
+        return Err(format!("{file}: no rows (the file is empty)"));
+    }
+    Ok(rows)
 }
 
 /// The manifest's items of `task`, each rendered as the zero-shot prompt, the
@@ -94,7 +98,7 @@ pub fn items_from_task(task: &LoadedTask, manifest: &[ManifestRow]) -> Result<Ve
     if rows.is_empty() {
         let known: std::collections::BTreeSet<&str> = manifest.iter().map(|r| r.task.as_str()).collect();
         return Err(format!(
-            "the membership manifest has no items of task {name} (it has: {})",
+            "no items of task {name} (the manifest lists: {})",
             known.into_iter().collect::<Vec<_>>().join(", ")
         ));
     }

@@ -161,8 +161,14 @@ pub fn results_json(results: &[TaskResult], model: &str, backend: &str, settings
     Value::Object(merged)
 }
 
+/// A CSV field, quoted where it must be. A text a spreadsheet would take for a
+/// formula (`=`, `+`, `-`, `@`, a tab or a carriage return first, and not a
+/// number) gets a leading `'`, so opening the export runs nothing (OWASP's
+/// advice against CSV injection): task names and texts come from the user's files.
 pub fn csv_field(s: &str) -> String {
-    if s.contains([',', '"', '\n']) { format!("\"{}\"", s.replace('"', "\"\"")) } else { s.to_string() }
+    let formula = s.starts_with(['=', '+', '-', '@', '\t', '\r']) && s.parse::<f64>().is_err();
+    let s = if formula { format!("'{s}") } else { s.to_string() };
+    if s.contains([',', '"', '\n', '\r']) { format!("\"{}\"", s.replace('"', "\"\"")) } else { s }
 }
 
 /// `task,metric,value,stderr,n` rows.

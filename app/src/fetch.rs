@@ -51,15 +51,15 @@ pub async fn fetch_optional(url: &str) -> Result<Option<Vec<u8>>, String> {
     Ok(Some(read_body(url, &response, &|_, _| {}).await?))
 }
 
+/// The size a response declares (`Content-Length`), when the server sends it.
+fn declared_length(response: &Response) -> Option<u64> {
+    response.headers().get("content-length").ok().flatten().and_then(|s| s.trim().parse::<u64>().ok())
+}
+
 /// Reads a response's body chunk by chunk, calling `on_progress(bytes read, total)`
 /// (the total from `Content-Length`, when the server sends it).
 async fn read_body(url: &str, response: &Response, on_progress: &dyn Fn(u64, Option<u64>)) -> Result<Vec<u8>, String> {
-    let total = response
-        .headers()
-        .get("content-length")
-        .ok()
-        .flatten()
-        .and_then(|s| s.parse::<u64>().ok());
+    let total = declared_length(response);
     let Some(body) = response.body() else { return Ok(Vec::new()) };
     let reader: ReadableStreamDefaultReader = body
         .get_reader()
@@ -96,13 +96,30 @@ async fn open_cache() -> Option<web_sys::Cache> {
     JsFuture::from(caches.open(CACHE_NAME)).await.ok()?.dyn_into().ok()
 }
 
+/// `check(declared size)`, before any of the body is read; on `Err` the body is
+/// cancelled, so nothing more is downloaded or held.
+fn check_declared(response: &Response, check: &dyn Fn(Option<u64>) -> Result<(), String>) -> Result<(), String> {
+    check(declared_length(response)).inspect_err(|_| {
+        if let Some(body) = response.body() {
+            let _ = body.cancel();
+        }
+    })
+}
+
 /// Fetches `url` through Cache Storage: from the cache when it holds it, else
 /// over the network (with progress), then stored. `Ok(None)` on 404.
-pub async fn fetch_cached(url: &str, on_progress: &dyn Fn(u64, Option<u64>)) -> Result<Option<Download>, String> {
+/// `check` sees the size the response declares before its body is read, and
+/// can refuse it (a file too large for the page).
+pub async fn fetch_cached(
+    url: &str,
+    on_progress: &dyn Fn(u64, Option<u64>),
+    check: &dyn Fn(Option<u64>) -> Result<(), String>,
+) -> Result<Option<Download>, String> {
     let cache = open_cache().await;
     if let Some(cache) = &cache {
         if let Ok(hit) = JsFuture::from(cache.match_with_str(url)).await {
             if let Ok(response) = hit.dyn_into::<Response>() {
+                check_declared(&response, check)?;
                 let bytes = read_body(url, &response, on_progress).await?;
                 return Ok(Some(Download { bytes, from_cache: true }));
             }
@@ -115,6 +132,7 @@ pub async fn fetch_cached(url: &str, on_progress: &dyn Fn(u64, Option<u64>)) -> 
     if !response.ok() {
         return Err(http_error(url, &response));
     }
+    check_declared(&response, check)?;
     let bytes = read_body(url, &response, on_progress).await?;
     if let Some(cache) = &cache {
         let copy = Uint8Array::from(&bytes[..]);

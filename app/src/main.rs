@@ -8,6 +8,7 @@ mod contamination;
 mod export;
 mod fetch;
 mod leaner_eval_run;
+mod memory;
 mod model_loading;
 mod overlap;
 mod plots;

@@ -10,6 +10,7 @@ use wasm_bindgen::{JsCast, JsValue};
 use wasm_bindgen_futures::JsFuture;
 
 use crate::fetch::{fetch_bytes, fetch_cached, fetch_optional, js_error, read_file};
+use crate::memory::{Limit, declared_parameters, needed};
 
 /// The bundled model the page opens with, when the site has it.
 pub const PREFERRED_MODEL: &str = "tinyhelen-1m";
@@ -126,12 +127,17 @@ async fn load_bundled(name: &str, device: &Device) -> Result<Loaded, String> {
     Ok(Loaded { model, from_cache: false })
 }
 
+/// A model by URL: `config.json` first, so a model too large for the page
+/// (its declared parameters, then each weight file's `Content-Length`) is
+/// refused before its weights are downloaded.
 async fn load_url(url: &str, device: &Device, on_progress: &dyn Fn(DownloadProgress)) -> Result<Loaded, String> {
     let all_cached = std::cell::Cell::new(true);
-    let get = async |url: String, required: bool| -> Result<Option<Vec<u8>>, String> {
+    let limit = Limit::here();
+    // `check(declared size)` may refuse a file before its body is read.
+    let get = async |url: String, required: bool, check: &dyn Fn(Option<u64>) -> Result<(), String>| -> Result<Option<Vec<u8>>, String> {
         let file = base_name(&url).to_string();
         let report = |done, total| on_progress(DownloadProgress { file: file.clone(), done, total });
-        match fetch_cached(&url, &report).await? {
+        match fetch_cached(&url, &report, check).await? {
             Some(d) => {
                 all_cached.set(all_cached.get() && d.from_cache);
                 Ok(Some(d.bytes))
@@ -140,17 +146,30 @@ async fn load_url(url: &str, device: &Device, on_progress: &dyn Fn(DownloadProgr
             None => Ok(None),
         }
     };
+    let any_size = |_: Option<u64>| -> Result<(), String> { Ok(()) };
     if url.to_lowercase().ends_with(".gguf") {
-        let bytes = get(url.to_string(), true).await?.unwrap_or_default();
+        // The file itself, and its weights as tensors at least as large.
+        let check = |size: Option<u64>| size.map_or(Ok(()), |s| limit.check(url, 2.0 * s as f64, true));
+        let bytes = get(url.to_string(), true, &check).await?.unwrap_or_default();
+        limit.check(url, 2.0 * bytes.len() as f64, true)?;
         let model = LanguageModel::load_gguf(url.to_string(), bytes, device).map_err(|e| e.to_string())?;
         return Ok(Loaded { model, from_cache: all_cached.get() });
     }
     let base = if url.ends_with('/') { url.to_string() } else { format!("{url}/") };
-    let safetensors = match get(format!("{base}model.safetensors"), false).await? {
-        Some(bytes) => vec![(format!("{base}model.safetensors"), bytes)],
+    let config_url = format!("{base}config.json");
+    let config_json = get(config_url.clone(), true, &any_size).await?.unwrap_or_default();
+    let params = declared_parameters(&config_url, &config_json).unwrap_or(0.0);
+    limit.check(&config_url, needed(0, params), false)?;
+    // Weight bytes so far (earlier shards), for each next file's check.
+    let weights_so_far = std::cell::Cell::new(0u64);
+    let fits = |file: &str, size: Option<u64>| size.map_or(Ok(()), |s| limit.check(file, needed(weights_so_far.get() + s, params), false));
+    let single = format!("{base}model.safetensors");
+    let single_bytes = get(single.clone(), false, &|size: Option<u64>| fits(&single, size)).await?;
+    let safetensors = match single_bytes {
+        Some(bytes) => vec![(single, bytes)],
         None => {
             let index_url = format!("{base}model.safetensors.index.json");
-            let index = get(index_url.clone(), false)
+            let index = get(index_url.clone(), false, &any_size)
                 .await?
                 .ok_or_else(|| format!("{base}: no model.safetensors, and no model.safetensors.index.json either"))?;
             let names = tinyeval_core::weights::SafetensorsWeights::shard_names_from_index(&index_url, &index)
@@ -158,26 +177,53 @@ async fn load_url(url: &str, device: &Device, on_progress: &dyn Fn(DownloadProgr
             let mut shards = Vec::with_capacity(names.len());
             for name in names {
                 let shard = format!("{base}{name}");
-                shards.push((shard.clone(), get(shard, true).await?.unwrap_or_default()));
+                let bytes = get(shard.clone(), true, &|size: Option<u64>| fits(&shard, size)).await?.unwrap_or_default();
+                weights_so_far.set(weights_so_far.get() + bytes.len() as u64);
+                shards.push((shard, bytes));
             }
             shards
         }
     };
     let files = ModelFiles {
         name: base.trim_end_matches('/').to_string(),
-        config_json: get(format!("{base}config.json"), true).await?.unwrap_or_default(),
-        tokenizer_json: get(format!("{base}tokenizer.json"), true).await?.unwrap_or_default(),
-        tokenizer_config_json: get(format!("{base}tokenizer_config.json"), false).await?,
+        config_json,
+        tokenizer_json: get(format!("{base}tokenizer.json"), true, &any_size).await?.unwrap_or_default(),
+        tokenizer_config_json: get(format!("{base}tokenizer_config.json"), false, &any_size).await?,
         safetensors,
     };
     let model = LanguageModel::load(files, device).map_err(|e| e.to_string())?;
     Ok(Loaded { model, from_cache: all_cached.get() })
 }
 
+/// Refuses files the user chose before they are read into memory: the weight
+/// files' sizes and the parameters `config.json` declares (read first, it is
+/// small) against [`Limit::here`]. A `config.json` that does not parse is left
+/// for loading to report.
+pub async fn check_chosen_files(files: &[web_sys::File]) -> Result<(), String> {
+    let limit = Limit::here();
+    let is_weights = |f: &web_sys::File| {
+        let n = f.name().to_lowercase();
+        n.ends_with(".safetensors") || n.ends_with(".gguf")
+    };
+    if let Some(gguf) = files.iter().find(|f| f.name().to_lowercase().ends_with(".gguf")) {
+        return limit.check(&gguf.name(), 2.0 * gguf.size(), true);
+    }
+    let weights: f64 = files.iter().filter(|&f| is_weights(f)).map(|f| f.size()).sum();
+    let params = match files.iter().find(|f| f.name() == "config.json") {
+        // A config.json of more than 1 MiB is not one; loading says so.
+        Some(c) if c.size() <= 1048576.0 => declared_parameters(&c.name(), &read_file(c).await?).unwrap_or(0.0),
+        _ => 0.0,
+    };
+    let named = files.iter().find(|&f| is_weights(f)).map(|f| f.name()).unwrap_or_else(|| "config.json".into());
+    limit.check(&named, needed(weights as u64, params), false)
+}
+
 /// Files picked or dropped: one `.gguf` file, or a Hugging Face folder's files.
 fn load_local(name: &str, files: &[LocalFile], device: &Device) -> Result<Loaded, String> {
     let find = |file: &str| files.iter().find(|f| base_name(&f.path) == file);
+    let limit = Limit::here();
     if let Some(gguf) = files.iter().find(|f| f.path.to_lowercase().ends_with(".gguf")) {
+        limit.check(&gguf.path, 2.0 * gguf.bytes.len() as f64, true)?;
         let model = LanguageModel::load_gguf(gguf.path.clone(), gguf.bytes.to_vec(), device).map_err(|e| e.to_string())?;
         return Ok(Loaded { model, from_cache: false });
     }
@@ -200,9 +246,14 @@ fn load_local(name: &str, files: &[LocalFile], device: &Device) -> Result<Loaded
                 .collect::<Result<Vec<_>, _>>()?
         }
     };
+    let config = find("config.json").ok_or_else(|| missing("config.json"))?;
+    let params = declared_parameters(&config.path, &config.bytes).unwrap_or(0.0);
+    let weight_bytes: u64 = safetensors.iter().map(|(_, b)| b.len() as u64).sum();
+    let named = safetensors.first().map_or(config.path.as_str(), |(path, _)| path.as_str());
+    limit.check(named, needed(weight_bytes, params), false)?;
     let files = ModelFiles {
         name: name.to_string(),
-        config_json: find("config.json").ok_or_else(|| missing("config.json"))?.bytes.to_vec(),
+        config_json: config.bytes.to_vec(),
         tokenizer_json: find("tokenizer.json").ok_or_else(|| missing("tokenizer.json"))?.bytes.to_vec(),
         tokenizer_config_json: find("tokenizer_config.json").map(|f| f.bytes.to_vec()),
         safetensors,
@@ -245,6 +296,8 @@ impl Dropped {
 
     /// Reads the dropped files, and the model files at the top of each dropped folder.
     pub async fn read(self) -> Result<Vec<LocalFile>, String> {
+        // Dropped files (not folders) are refused before they are read when too large.
+        check_chosen_files(&self.files).await?;
         let mut out = Vec::new();
         for file in &self.files {
             out.push(LocalFile { path: file.name(), bytes: Rc::new(read_file(file).await?) });

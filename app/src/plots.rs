@@ -51,8 +51,51 @@ fn caption_font() -> TextStyle<'static> {
     ("sans-serif", 24).into_font().color(&INK)
 }
 
+/// Escapes text as plotters' SVG backend does (so a label's tooltip finds the label's text).
 fn escape(s: &str) -> String {
-    s.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;")
+    s.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;").replace('\'', "&apos;")
+}
+
+/// The elements and attributes charts are drawn with.
+const SVG_ELEMENTS: [&str; 8] = ["svg", "rect", "line", "polyline", "polygon", "circle", "text", "title"];
+const SVG_ATTRIBUTES: [&str; 27] = [
+    "xmlns", "viewBox", "width", "height", "role", "aria-label", "x", "y", "dy", "x1", "y1", "x2", "y2", "cx", "cy", "r",
+    "points", "opacity", "fill", "stroke", "stroke-width", "text-anchor", "font-family", "font-size", "font-weight",
+    "font-style", "transform",
+];
+
+/// Checks that a chart's SVG holds only the elements and attributes charts are
+/// drawn with, before the page puts it into the DOM as markup: plotters
+/// escapes every text and attribute value (task, model and metric names come
+/// from the user's files), and this refuses the chart should anything ever
+/// get in unescaped (a `<script>`, an `onload`, a link).
+pub fn check_svg(svg: &str) -> Result<(), String> {
+    let mut rest = svg;
+    while let Some(open) = rest.find('<') {
+        rest = &rest[open + 1..];
+        let close = rest.find('>').ok_or("a tag is not closed")?;
+        let tag = &rest[..close];
+        rest = &rest[close + 1..];
+        let tag = tag.strip_prefix('/').unwrap_or(tag);
+        let tag = tag.strip_suffix('/').unwrap_or(tag);
+        let (name, mut attrs) = tag.split_once(char::is_whitespace).unwrap_or((tag, ""));
+        if !SVG_ELEMENTS.contains(&name) {
+            return Err(format!("it holds an unexpected <{name}> element"));
+        }
+        loop {
+            attrs = attrs.trim_start();
+            if attrs.is_empty() {
+                break;
+            }
+            let (attr, after) = attrs.split_once("=\"").ok_or_else(|| format!("a malformed attribute in <{name}>"))?;
+            if !SVG_ATTRIBUTES.contains(&attr) {
+                return Err(format!("it holds an unexpected `{attr}` attribute"));
+            }
+            let (_, after) = after.split_once('"').ok_or_else(|| format!("an unclosed `{attr}` attribute"))?;
+            attrs = after;
+        }
+    }
+    Ok(())
 }
 
 fn text_px(s: &str) -> u32 {

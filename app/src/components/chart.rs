@@ -40,6 +40,8 @@ pub fn Chart(
             });
         }
     };
+    // The SVG goes into the page as markup: only what charts are drawn with may be in it.
+    let svg = Signal::derive(move || svg.get().map(|r| r.and_then(|s| crate::plots::check_svg(&s).map(|_| s))));
     view! {
         {move || match svg.get() {
             None => None,

@@ -162,7 +162,8 @@ pub fn ContaminationTab() -> impl IntoView {
                         None if !m_url.trim().is_empty() => (m_url.clone(), fetch_bytes(m_url.trim()).await?),
                         None => return Err("choose a membership manifest (JSONL with task, split, idx, member)".to_string()),
                     };
-                    items_from_task(&task, &parse_manifest(&file, &bytes)?)?
+                    // Whatever does not match the task names the manifest.
+                    items_from_task(&task, &parse_manifest(&file, &bytes)?).map_err(|e| format!("{file}: {e}"))?
                 };
                 let texts: Vec<String> = items.iter().map(|i| i.text.clone()).collect();
                 let stage = |what: &'static str| move |done: usize, total: usize| run.set(RunState::Running(format!("{what}: {done}/{total} texts")));

@@ -9,7 +9,7 @@ use wasm_bindgen::JsCast;
 use super::{AppState, ModelSlot, ModelState, read_input_files};
 use crate::backend::BackendKind;
 use crate::fetch::clear_cache;
-use crate::model_loading::{Dropped, LocalFile, ModelSource};
+use crate::model_loading::{Dropped, LocalFile, ModelSource, check_chosen_files};
 
 #[component]
 pub fn ModelsTab() -> impl IntoView {
@@ -109,10 +109,25 @@ fn ModelSlotView(model_slot: ModelSlot, title: &'static str) -> impl IntoView {
         slot.error.set(None);
         local_error.set(Some(e));
     };
+    // A model too large for the page: refused before its files are read, as a failed load.
+    let refuse = move |e: String| {
+        local_error.set(None);
+        if matches!(slot.state.get_untracked(), ModelState::Ready(_)) {
+            slot.error.set(Some(e));
+        } else {
+            slot.state.set(ModelState::Failed(e));
+        }
+    };
     let on_files = move |ev: leptos::ev::Event| {
         let input: web_sys::HtmlInputElement = event_target(&ev);
         let files = input.files();
         spawn_local(async move {
+            let chosen: Vec<web_sys::File> = files.as_ref().map(|l| (0..l.length()).filter_map(|i| l.get(i)).collect()).unwrap_or_default();
+            if let Err(e) = check_chosen_files(&chosen).await {
+                refuse(e);
+                input.set_value("");
+                return;
+            }
             match read_input_files(files).await {
                 Ok(f) => load_files(f),
                 Err(e) => fail_to_read(e),
