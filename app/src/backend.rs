@@ -14,9 +14,21 @@ pub enum BackendKind {
 pub struct Backend {
     pub device: Device,
     pub kind: BackendKind,
+    /// Both backends' probe rates, when the page measured which is faster.
+    pub measured: Option<String>,
 }
 
 impl Backend {
+    pub fn cpu(reason: String) -> Self {
+        Backend { device: Device::flex(), kind: BackendKind::Cpu { reason }, measured: None }
+    }
+
+    /// Whether the page should time this backend against the CPU on the first
+    /// model: WebGPU chosen by default, not forced with `?backend=`.
+    pub fn worth_measuring(&self, requested: Option<&str>) -> bool {
+        requested.is_none() && matches!(self.kind, BackendKind::WebGpu { .. })
+    }
+
     pub fn label(&self) -> String {
         match &self.kind {
             BackendKind::WebGpu { adapter } => format!("WebGPU · {adapter}"),
@@ -38,7 +50,7 @@ pub fn requested_backend() -> Option<String> {
     web_sys::UrlSearchParams::new_with_str(&search).ok()?.get("backend")
 }
 
-fn browser_has_webgpu() -> bool {
+pub fn webgpu_exists() -> bool {
     let Some(window) = web_sys::window() else { return false };
     js_sys::Reflect::get(&window.navigator(), &JsValue::from_str("gpu"))
         .map(|gpu| !gpu.is_undefined() && !gpu.is_null())
@@ -46,14 +58,11 @@ fn browser_has_webgpu() -> bool {
 }
 
 pub async fn choose(requested: Option<&str>) -> Backend {
-    let cpu = |reason: String| Backend {
-        device: Device::flex(),
-        kind: BackendKind::Cpu { reason },
-    };
+    let cpu = |reason: String| Backend::cpu(reason);
     if requested == Some("cpu") {
         return cpu("requested with ?backend=cpu".into());
     }
-    if !browser_has_webgpu() {
+    if !webgpu_exists() {
         return cpu("this browser has no WebGPU (navigator.gpu)".into());
     }
     match Device::wgpu_options().init_with_setup_async().await {
@@ -68,6 +77,7 @@ pub async fn choose(requested: Option<&str>) -> Backend {
             Backend {
                 device,
                 kind: BackendKind::WebGpu { adapter },
+                measured: None,
             }
         }
         Err(e) => cpu(format!("no WebGPU adapter: {e}")),

@@ -2,6 +2,7 @@
 //! Views are in `components`; what they compute is in the other modules.
 
 mod backend;
+mod backend_probe;
 mod bench_page;
 mod components;
 mod contamination;

@@ -44,7 +44,9 @@ export { expect };
 
 /** The two backends every flow runs on: [name, the page's query, the backend it reports]. */
 export const backends = [
-  ['WebGPU', '/', 'webgpu'],
+  // Forced: left to itself the page measures both and, on the software
+  // adapter, picks the CPU (load.spec.js checks that choice).
+  ['WebGPU', '/?backend=webgpu', 'webgpu'],
   ['CPU', '/?backend=cpu', 'cpu'],
 ];
 

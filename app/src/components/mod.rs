@@ -20,9 +20,10 @@ use leptos::prelude::*;
 use leptos::task::spawn_local;
 use tinyeval_core::LanguageModel;
 
-use crate::backend::{self, Backend};
+use crate::backend::{self, Backend, BackendKind};
+use crate::backend_probe;
 use crate::export::{RunSummary, permalink_from_page};
-use crate::model_loading::{BuiltinModel, DownloadProgress, ModelSource, builtin_models, default_model, load_model};
+use crate::model_loading::{BuiltinModel, DownloadProgress, Loaded, ModelSource, builtin_models, default_model, load_model};
 use benchmarks_tab::BenchmarksTab;
 use compare_tab::CompareTab;
 use contamination_tab::ContaminationTab;
@@ -128,6 +129,8 @@ pub struct AppState {
     pub detections: RwSignal<Vec<crate::runs::DetectionRun>>,
     /// A problem with a shared link, shown in Compare.
     pub link_error: RwSignal<Option<String>>,
+    /// The next model loaded is timed on WebGPU and on the CPU, and the faster becomes the backend.
+    pub measure_backend: RwSignal<bool>,
 }
 
 impl AppState {
@@ -142,6 +145,14 @@ impl AppState {
             let on_progress = move |p: DownloadProgress| slot.download.set(Some(p));
             let loaded = load_model(&source, &chosen.device, &on_progress).await;
             slot.download.set(None);
+            let loaded = match loaded {
+                Ok(l) if self.measure_backend.get_untracked() => {
+                    self.measure_backend.set(false);
+                    slot.state.set(ModelState::Loading("measuring which backend is faster for this model…".into()));
+                    Ok(self.keep_faster_backend(&source, chosen, l).await)
+                }
+                other => other,
+            };
             match loaded {
                 Ok(l) => {
                     slot.note.set(match (&source, l.from_cache) {
@@ -165,6 +176,38 @@ impl AppState {
     }
 }
 
+impl AppState {
+    /// Loads `source` on the CPU too, times the probe on both devices, makes
+    /// the faster the page's backend and returns the model loaded there. If the
+    /// CPU copy cannot be made or timed, WebGPU stays, saying why.
+    async fn keep_faster_backend(self, source: &ModelSource, gpu: Backend, on_gpu: Loaded) -> Loaded {
+        let BackendKind::WebGpu { adapter } = gpu.kind.clone() else { return on_gpu };
+        let cpu = Backend::cpu(String::new());
+        let measured = async {
+            let on_cpu = load_model(source, &cpu.device, &|_| {}).await?;
+            let gpu_rate = backend_probe::tokens_per_second(&on_gpu.model).await?;
+            let cpu_rate = backend_probe::tokens_per_second(&on_cpu.model).await?;
+            Ok::<_, String>((on_cpu, cpu_rate, gpu_rate))
+        };
+        match measured.await {
+            Ok((on_cpu, cpu_rate, gpu_rate)) => {
+                let verdict = backend_probe::verdict(cpu_rate, gpu_rate, &adapter);
+                if cpu_rate >= gpu_rate {
+                    self.backend.set(Some(Backend { kind: BackendKind::Cpu { reason: "faster here".into() }, measured: Some(verdict), ..cpu }));
+                    on_cpu
+                } else {
+                    self.backend.set(Some(Backend { measured: Some(verdict), ..gpu }));
+                    on_gpu
+                }
+            }
+            Err(e) => {
+                self.backend.set(Some(Backend { measured: Some(format!("the CPU could not be measured ({e}): using WebGPU")), ..gpu }));
+                on_gpu
+            }
+        }
+    }
+}
+
 #[component]
 pub fn App() -> impl IntoView {
     let state = AppState {
@@ -177,6 +220,7 @@ pub fn App() -> impl IntoView {
         runs: RwSignal::new(Vec::new()),
         detections: RwSignal::new(Vec::new()),
         link_error: RwSignal::new(None),
+        measure_backend: RwSignal::new(false),
     };
     provide_context(state);
 
@@ -194,7 +238,10 @@ pub fn App() -> impl IntoView {
     }
 
     spawn_local(async move {
-        state.backend.set(Some(backend::choose(backend::requested_backend().as_deref()).await));
+        let requested = backend::requested_backend();
+        let chosen = backend::choose(requested.as_deref()).await;
+        state.measure_backend.set(chosen.worth_measuring(requested.as_deref()));
+        state.backend.set(Some(chosen));
         let models = builtin_models().await;
         let source = match (&models, ModelSource::from_page_url()) {
             (_, Some(from_url)) => Some(from_url),

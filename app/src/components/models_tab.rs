@@ -7,7 +7,7 @@ use leptos::task::spawn_local;
 use wasm_bindgen::JsCast;
 
 use super::{AppState, ModelSlot, ModelState, read_input_files};
-use crate::backend::BackendKind;
+use crate::backend::{Backend, BackendKind, webgpu_exists};
 use crate::fetch::clear_cache;
 use crate::model_loading::{Dropped, LocalFile, ModelSource, check_chosen_files};
 
@@ -16,9 +16,16 @@ pub fn ModelsTab() -> impl IntoView {
     let state = expect_context::<AppState>();
     let backend_label = move || state.backend.get().map(|b| b.label()).unwrap_or_else(|| "choosing…".into());
     let backend_name = move || state.backend.get().map(|b| b.short_name()).unwrap_or("");
-    let backend_note = move || match state.backend.get().map(|b| b.kind) {
-        Some(BackendKind::Cpu { reason }) => format!("({reason})"),
+    let backend_note = move || match state.backend.get() {
+        Some(Backend { measured: Some(m), .. }) => format!("({m})"),
+        Some(Backend { kind: BackendKind::Cpu { reason }, .. }) => format!("({reason})"),
         _ => String::new(),
+    };
+    // Switching reloads the page with `?backend=`, which forces one.
+    let switch = move || match state.backend.get().map(|b| b.kind) {
+        Some(BackendKind::Cpu { .. }) if webgpu_exists() => Some(("?backend=webgpu", "use WebGPU instead")),
+        Some(BackendKind::WebGpu { .. }) => Some(("?backend=cpu", "use the CPU instead")),
+        _ => None,
     };
     let cache_note = RwSignal::new(String::new());
     let clear = move |_| {
@@ -36,7 +43,9 @@ pub fn ModelsTab() -> impl IntoView {
                 <dd>
                     <span data-testid="backend-label" data-backend=backend_name>{backend_label}</span>
                     " "
-                    <small>{backend_note}</small>
+                    <small data-testid="backend-note">{backend_note}</small>
+                    " "
+                    {move || switch().map(|(href, text)| view! { <a href=href data-testid="backend-switch">{text}</a> })}
                 </dd>
             </dl>
         </div>
