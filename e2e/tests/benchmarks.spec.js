@@ -43,7 +43,7 @@ async function runBenchmark(page, { limit = '40', shots = '0', batch = '8' } = {
 
 // Chromium's WebGPU here is SwiftShader (a CPU emulating a GPU): fewer docs there.
 for (const [name, query, backend, limit] of [
-  ['WebGPU', '/', 'webgpu', 12],
+  ['WebGPU', '/?backend=webgpu', 'webgpu', 12],
   ['CPU', '/?backend=cpu', 'cpu', 40],
 ]) {
   test(`runs the demo tasks on ${name}; acc and stderr equal the CLI's, per-choice log-likelihoods within 1e-4`, async ({ page, watched }, info) => {

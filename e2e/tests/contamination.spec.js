@@ -33,7 +33,7 @@ async function detectionRows(page) {
 
 for (const [name, query, backend] of [
   ['CPU', '/?backend=cpu', 'cpu'],
-  ['WebGPU', '/', 'webgpu'],
+  ['WebGPU', '/?backend=webgpu', 'webgpu'],
 ]) {
   test(`checks a labelled set on ${name}: AUROC and TPR equal tinyeval detect's; ROC, histogram, ranking and heat map; in Compare and by permalink`, async ({ page, context, watched }, info) => {
     const set = labelledSet();

@@ -95,7 +95,7 @@ test.beforeEach(() => {
 });
 
 for (const [name, query, backend] of [
-  ['WebGPU', '/', 'webgpu'],
+  ['WebGPU', '/?backend=webgpu', 'webgpu'],
   ['CPU', '/?backend=cpu', 'cpu'],
 ]) {
   test(`answers Leaner-Eval on ${name}, streaming; texts, metrics and means equal the CLI's`, async ({ page, watched, baseURL }, info) => {

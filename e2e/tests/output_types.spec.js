@@ -56,7 +56,7 @@ async function chooseOnly(page, names) {
 
 // Chromium's WebGPU here is SwiftShader (a CPU emulating a GPU): fewer probe items there.
 for (const [name, query, backend, probeLimit] of [
-  ['WebGPU', '/', 'webgpu', 8],
+  ['WebGPU', '/?backend=webgpu', 'webgpu', 8],
   ['CPU', '/?backend=cpu', 'cpu', 24],
 ]) {
   test(`rolling, generate_until and loglikelihood tasks on ${name} equal tinyeval run`, async ({ page, watched, baseURL }, info) => {

@@ -7,7 +7,7 @@ const golden = transformersGolden().texts.find((t) => t.text === 'The cat sat on
 
 // The transformers goldens are of llama-2k-1m-random, loaded by its URL.
 for (const [name, query, backend] of [
-  ['WebGPU', `/?${demoModelQuery}`, 'webgpu'],
+  ['WebGPU', `/?backend=webgpu&${demoModelQuery}`, 'webgpu'],
   ['CPU', `/?backend=cpu&${demoModelQuery}`, 'cpu'],
 ]) {
   test(`scores a sentence on ${name}, equal to the CLI and to transformers`, async ({ page, watched }, info) => {
@@ -30,7 +30,7 @@ for (const [name, query, backend] of [
 test('WebGPU and CPU give the same numbers for the same text', async ({ browser }) => {
   const text = 'Tom has a red ball. He likes to play with it every day!';
   const results = {};
-  for (const [query, backend] of [[`/?${demoModelQuery}`, 'webgpu'], [`/?backend=cpu&${demoModelQuery}`, 'cpu']]) {
+  for (const [query, backend] of [[`/?backend=webgpu&${demoModelQuery}`, 'webgpu'], [`/?backend=cpu&${demoModelQuery}`, 'cpu']]) {
     const page = await browser.newPage();
     await openReady(page, query, backend);
     results[backend] = (await scoreOnPage(page, text)).map((r) => r.logprob);
