@@ -118,19 +118,7 @@ impl ModelConfig {
 
     /// Number of parameters, counting a tied embedding once.
     pub fn num_parameters(&self) -> usize {
-        let h = self.hidden_size;
-        let kv = self.num_kv_heads * self.head_dim;
-        let q = self.num_heads * self.head_dim;
-        let attention = h * q + 2 * h * kv + q * h;
-        let mlp = if self.gated_mlp { 3 } else { 2 } * h * self.intermediate_size;
-        let norms = 2 * h;
-        let embed = self.vocab_size * h;
-        let head = if self.tie_embeddings { 0 } else { embed };
-        let positions = match self.positions {
-            Positions::Learned => self.max_positions * h,
-            Positions::Rotary { .. } => 0,
-        };
-        embed + head + positions + h + self.num_layers * (attention + mlp + norms)
+        usize::try_from(self.parameters_u64()).unwrap_or(usize::MAX)
     }
 }
 

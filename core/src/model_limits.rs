@@ -122,18 +122,14 @@ impl ModelConfig {
                 ));
             }
         }
-        if self.checked_parameters().is_none() {
-            return Err(Error::bad_file(file, "the configuration's parameter count overflows"));
-        }
         Ok(())
     }
 
     /// Refuses a configuration whose parameters `weight_bytes` bytes of stored
     /// weights could not hold, before the decoder is built from it.
     pub(crate) fn check_backed_by(&self, file: &str, weight_bytes: usize) -> Result<()> {
-        // `validate` made sure the count does not overflow.
-        let parameters = self.num_parameters();
-        let most = weight_bytes.saturating_mul(8 / MIN_BITS_PER_WEIGHT);
+        let parameters = self.parameters_u64();
+        let most = (weight_bytes as u64).saturating_mul((8 / MIN_BITS_PER_WEIGHT) as u64);
         if parameters > most {
             return Err(Error::bad_file(
                 file,
@@ -163,17 +159,27 @@ impl ModelConfig {
         Ok(())
     }
 
-    /// [`ModelConfig::num_parameters`] without overflow.
-    fn checked_parameters(&self) -> Option<usize> {
-        let h = self.hidden_size;
-        let kv = self.num_kv_heads.checked_mul(self.head_dim)?;
-        let q = self.num_heads.checked_mul(self.head_dim)?;
-        let attention = h.checked_mul(q)?.checked_mul(2)?.checked_add(h.checked_mul(kv)?.checked_mul(2)?)?;
-        let mlp = h.checked_mul(self.intermediate_size)?.checked_mul(3)?;
-        let layer = attention.checked_add(mlp)?.checked_add(2 * h)?;
-        let embed = self.vocab_size.checked_mul(h)?.checked_mul(2)?;
-        let positions = self.max_positions.checked_mul(h)?;
-        self.num_layers.checked_mul(layer)?.checked_add(embed)?.checked_add(positions)
+    /// The number of parameters, counting a tied embedding once, in u64:
+    /// within the limits above it cannot overflow, even where usize is 32 bits
+    /// (the browser), so a config declaring billions of parameters is compared
+    /// with its weights instead of wrapping.
+    pub(crate) fn parameters_u64(&self) -> u64 {
+        let [h, kv, q, ff, vocab, positions, layers] = [
+            self.hidden_size,
+            self.num_kv_heads * self.head_dim,
+            self.num_heads * self.head_dim,
+            self.intermediate_size,
+            self.vocab_size,
+            self.max_positions,
+            self.num_layers,
+        ]
+        .map(|n| n as u64);
+        let mlp = if self.gated_mlp { 3 } else { 2 } * h * ff;
+        let layer = 2 * h * q + 2 * h * kv + mlp + 2 * h;
+        let embed = vocab * h;
+        let head = if self.tie_embeddings { 0 } else { embed };
+        let positions = if matches!(self.positions, Positions::Learned) { positions * h } else { 0 };
+        layers.saturating_mul(layer).saturating_add(embed + head + positions + h)
     }
 }
 
