@@ -12,6 +12,11 @@
   answer, inserted COPIES times into the pretraining stream during phase 2.
   `membership.jsonl` (task, split, idx, member) says which items went in; it
   holds no Leaner-GLUE text.
+- tinyhelen-1m-dose: the dose-response twin. The same recipe, seed and number
+  of steps; each task's test items are cut (seeded) into six disjoint groups of
+  near-equal size: one held out, the others inserted 1, 2, 4, 8 and 16 times
+  (DOSE_COUNTS) in the same way. Its `membership.jsonl` adds each item's
+  `count` (0 for held out), so that detection can be read per exposure count.
 
 The recipe has two phases, the same for both models:
 1. PHASE1_STEPS steps of PHASE1_BATCH x CONTEXT tokens, AdamW, warm-up then cosine
@@ -80,6 +85,10 @@ PHASE2_WARMUP = 20
 PHASE2_LR = 3e-3
 PHASE2_MIN_LR = 3e-4
 COPIES = 10
+# The dose twin's exposure counts, one disjoint group of items each (plus one
+# group held out): 31 copies per group in all, which fits the first 90% of phase
+# 2 (8,640 rows) with ~234 items a group.
+DOSE_COUNTS = [1, 2, 4, 8, 16]
 # Copies start rows in the first 90% of phase 2, so that the last rows are the
 # plain stream again (no copy sits in the final updates only).
 PHASE2_INSERT_TO = 0.9
@@ -150,6 +159,23 @@ def membership(items, seed: int) -> list[dict]:
         members = set(rng.permutation(len(docs))[: len(docs) // 2].tolist())
         rows += [{"task": task, "split": "test", "idx": d["idx"], "member": int(i in members)}
                  for i, d in enumerate(docs)]
+    return rows
+
+
+def dose_membership(items, seed: int) -> list[dict]:
+    """Each task's test items cut by a seeded permutation into len(DOSE_COUNTS) + 1
+    near-equal disjoint groups: the first held out (count 0), group j inserted
+    DOSE_COUNTS[j - 1] times."""
+    rng = np.random.default_rng(seed + 3)
+    counts = [0] + DOSE_COUNTS
+    rows = []
+    for task in TEMPLATES:
+        docs = [d for t, _, d in items if t == task]
+        count_of = {}
+        for group, idx in enumerate(np.array_split(rng.permutation(len(docs)), len(counts))):
+            count_of.update({int(i): counts[group] for i in idx})
+        rows += [{"task": task, "split": "test", "idx": d["idx"], "member": int(count_of[i] > 0),
+                  "count": count_of[i]} for i, d in enumerate(docs)]
     return rows
 
 
@@ -332,8 +358,10 @@ def auroc(labels: list[int], scores: list[float]) -> float:
     return float(greater / (len(pos) * len(neg)))
 
 
-def evaluate(model, tok: Tokenizer, tinyhelen: Path, unigram_logp: np.ndarray, items, texts, labels) -> dict:
-    """Validation metrics per genre and Min-K% AUROC of members against held-out items."""
+def evaluate(model, tok: Tokenizer, tinyhelen: Path, unigram_logp: np.ndarray, items, texts, labels,
+             counts=None) -> dict:
+    """Validation metrics per genre and Min-K% AUROC of members against held-out
+    items (with `counts`, also of each exposure group against the held-out ones)."""
     print("validation:")
     valid = validation_metrics(model, tok, tinyhelen / "data/leaner/10M/validation", unigram_logp)
     scores = mink_scores(model, tok, texts)
@@ -343,7 +371,15 @@ def evaluate(model, tok: Tokenizer, tinyhelen: Path, unigram_logp: np.ndarray, i
         per_task[task] = auroc([labels[i] for i in sel], [scores[i] for i in sel])
     overall = auroc(labels, scores)
     print(f"Min-K% (k=0.2) AUROC members vs held-out: {overall:.3f}  {per_task}")
-    return {"validation": valid, "mink_auroc": {"k": MINK_K, "all": overall, "per_task": per_task}}
+    result = {"validation": valid, "mink_auroc": {"k": MINK_K, "all": overall, "per_task": per_task}}
+    if counts is not None:
+        per_count = {}
+        for c in DOSE_COUNTS:
+            sel = [i for i, n in enumerate(counts) if n in (0, c)]
+            per_count[str(c)] = auroc([int(counts[i] == c) for i in sel], [scores[i] for i in sel])
+        print(f"Min-K% AUROC per exposure count: {per_count}")
+        result["mink_auroc"]["per_count"] = per_count
+    return result
 
 
 def save(model, out: Path, tokenizer_dir: Path) -> None:
@@ -410,7 +446,7 @@ def main() -> None:
     ap.add_argument("--tinyhelen", type=Path, required=True, help="the TinyHelen data folder")
     ap.add_argument("--demo", type=Path, required=True, help="the demo benchmark folder (public/tasks/demo)")
     ap.add_argument("--out", type=Path, required=True, help="where the model folders go (public/models)")
-    ap.add_argument("--only", choices=["clean", "contaminated"])
+    ap.add_argument("--only", choices=["clean", "contaminated", "dose"])
     ap.add_argument("--phase1-cache", type=Path, help="save phase 1 here, or read it from here when it exists")
     ap.add_argument("--evaluate-only", action="store_true",
                     help="do not train: recompute the validation metrics and Min-K%% AUROC of the saved model(s)")
@@ -438,15 +474,22 @@ def main() -> None:
     texts = [render(t, d) for t, _, d in items]
     labels = [m["member"] for m in manifest]
     assert [(m["task"], m["idx"]) for m in manifest] == [(t, d["idx"]) for t, _, d in items]
+    dose_manifest = dose_membership(items, SEED)
+    assert [(m["task"], m["idx"]) for m in dose_manifest] == [(t, d["idx"]) for t, _, d in items]
+    dose_counts = [m["count"] for m in dose_manifest]
 
-    variants = [(v, n) for v, n in [("clean", "tinyhelen-1m"), ("contaminated", "tinyhelen-1m-contaminated")]
+    variants = [(v, n) for v, n in [("clean", "tinyhelen-1m"), ("contaminated", "tinyhelen-1m-contaminated"),
+                                    ("dose", "tinyhelen-1m-dose")]
                 if not args.only or args.only == v]
     if args.evaluate_only:
-        for _, name in variants:
+        dose_labels = [m["member"] for m in dose_manifest]
+        for variant, name in variants:
             out = args.out / name
             model = LlamaForCausalLM.from_pretrained(out, dtype=torch.float32)
             log = json.loads((out / "training_log.json").read_text())
-            log.update(evaluate(model, tok, args.tinyhelen, unigram_logp, items, texts, labels))
+            log.update(evaluate(model, tok, args.tinyhelen, unigram_logp, items, texts,
+                                dose_labels if variant == "dose" else labels,
+                                dose_counts if variant == "dose" else None))
             (out / "training_log.json").write_text(json.dumps(log, indent=1) + "\n")
             print(f"updated {out / 'training_log.json'}")
         return
@@ -457,6 +500,8 @@ def main() -> None:
         copies = []
         if variant == "contaminated":
             copies = [tok.encode(texts[i]).ids for i, member in enumerate(labels) if member for _ in range(COPIES)]
+        if variant == "dose":
+            copies = [tok.encode(texts[i]).ids for i, n in enumerate(dose_counts) for _ in range(n)]
         rows = phase2_rows(stream, phase1_tokens, copies, SEED)
         model = make_model(args.tinyhelen / "config/llama/llama-2K-1M.json")
         model.load_state_dict(phase1_state)
@@ -483,24 +528,29 @@ def main() -> None:
             "train_tokens_per_epoch": int(sum(len(d) + 1 for d in docs)),
             "wall_seconds": run1["wall_seconds"] + run2["wall_seconds"],
             "final_train_loss": float(np.mean(run2["losses"][-100:])),
-            "inserted_items": sum(labels) if copies else 0, "copies": COPIES if copies else 0,
+            "inserted_items": (sum(n > 0 for n in dose_counts) if variant == "dose" else sum(labels)) if copies else 0,
+            "copies": (DOSE_COUNTS if variant == "dose" else COPIES) if copies else 0,
             "inserted_tokens": sum(len(c) + 1 for c in copies),
             "insert_rows": [0, PHASE2_INSERT_TO] if copies else None,
             "torch": torch.__version__,
-            **evaluate(model, tok, args.tinyhelen, unigram_logp, items, texts, labels),
+            **evaluate(model, tok, args.tinyhelen, unigram_logp, items, texts,
+                       [m["member"] for m in dose_manifest] if variant == "dose" else labels,
+                       dose_counts if variant == "dose" else None),
         }
         assert len(losses) == log["steps"]
         (out / "training_log.json").write_text(json.dumps(log, indent=1) + "\n")
         print(f"saved {out}")
 
-    if args.only == "clean":
-        return
-    manifest_path = args.out / "tinyhelen-1m-contaminated" / "membership.jsonl"
-    manifest_path.parent.mkdir(parents=True, exist_ok=True)
-    with manifest_path.open("w") as f:
-        for row in manifest:
-            f.write(json.dumps(row) + "\n")
-    print(f"wrote {manifest_path}")
+    for variant, name in variants:
+        rows = {"contaminated": manifest, "dose": dose_manifest}.get(variant)
+        if rows is None:
+            continue
+        manifest_path = args.out / name / "membership.jsonl"
+        manifest_path.parent.mkdir(parents=True, exist_ok=True)
+        with manifest_path.open("w") as f:
+            for row in rows:
+                f.write(json.dumps(row) + "\n")
+        print(f"wrote {manifest_path}")
 
 
 if __name__ == "__main__":

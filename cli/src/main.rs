@@ -12,6 +12,7 @@ mod detect;
 mod contamination;
 mod probe;
 mod leaner_eval;
+mod membership_args;
 mod run;
 
 #[derive(Parser)]

@@ -15,6 +15,21 @@
 //! | `mink`      | mean of the lowest `k·n` token log-probs                     |
 //! | `minkpp`    | mean of the lowest `k·n` values of `(log p − μ) / σ`          |
 //! | `ref`       | `L_ref − L` (Min-K%'s `log ppl − log ppl_ref`, negated)       |
+//! | `recall`    | `LL(x | P) / LL(x)` (ReCaLL; `LL` mean log-likelihoods)       |
+//! | `dcpdd`     | mean over first occurrences of `min(p · −log f, a)` (DC-PDD)  |
+//!
+//! **ReCaLL** (Xie et al. 2024): `LL(x)` is `−L`; `LL(x | P)` is the mean
+//! log-prob of every token of `x` read after a prefix `P` of non-member texts
+//! (`x` tokenized alone, its tokens appended to the prefix's; the first token of
+//! `x` is then predicted too, as in the paper's code). A member's likelihood
+//! drops more under a non-member prefix, so the ratio of two negative numbers
+//! is larger for members.
+//!
+//! **DC-PDD** (Zhang et al. 2024): per scored token with probability `p` under
+//! the model and frequency `f` in a reference corpus (counts + 1 over total +
+//! vocabulary size, Laplace smoothing), `α = p · −ln f`, capped at `a` (0.01 in
+//! the paper); the score is the mean of `α` over the first occurrence of each
+//! distinct token id among the scored tokens.
 //!
 //! `L` averages over the scored tokens, i.e. every token but the first, which
 //! has no prediction (as the published code does with Hugging Face's loss).
@@ -32,6 +47,8 @@ use crate::language_model::TextScores;
 /// prediction (all but the first token), as three parallel vectors.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct ScoredTokens {
+    /// The ids of the scored tokens (DC-PDD's first occurrences and frequencies).
+    pub ids: Vec<u32>,
     pub logprobs: Vec<f32>,
     pub mean: Vec<f32>,
     pub var: Vec<f32>,
@@ -40,7 +57,9 @@ pub struct ScoredTokens {
 impl ScoredTokens {
     pub fn from_text_scores(scores: &TextScores) -> Self {
         let pick = |v: &[Option<f32>]| v.iter().filter_map(|x| *x).collect::<Vec<_>>();
+        let ids = scores.tokens.iter().zip(&scores.logprobs).filter(|(_, lp)| lp.is_some()).map(|(&t, _)| t).collect();
         Self {
+            ids,
             logprobs: pick(&scores.logprobs),
             mean: pick(&scores.mean),
             var: pick(&scores.var),
@@ -58,10 +77,12 @@ pub enum Method {
     MinK,
     MinKPlusPlus,
     Reference,
+    Recall,
+    DcPdd,
 }
 
 impl Method {
-    pub const ALL: [Method; 7] = [
+    pub const ALL: [Method; 9] = [
         Method::Loss,
         Method::Perplexity,
         Method::Zlib,
@@ -69,7 +90,12 @@ impl Method {
         Method::MinK,
         Method::MinKPlusPlus,
         Method::Reference,
+        Method::Recall,
+        Method::DcPdd,
     ];
+
+    /// The methods that need nothing but the text's own scores.
+    pub const SELF_CONTAINED: [Method; 5] = [Method::Loss, Method::Perplexity, Method::Zlib, Method::MinK, Method::MinKPlusPlus];
 
     pub fn name(self) -> &'static str {
         match self {
@@ -80,6 +106,8 @@ impl Method {
             Method::MinK => "mink",
             Method::MinKPlusPlus => "minkpp",
             Method::Reference => "ref",
+            Method::Recall => "recall",
+            Method::DcPdd => "dcpdd",
         }
     }
 
@@ -200,6 +228,67 @@ pub fn min_k_plus_plus_score(logprobs: &[f32], mean: &[f32], var: &[f32], k: f64
     mean_of_lowest(z, k)
 }
 
+/// ReCaLL: `LL(x | P) / LL(x)`, from the log-probs of every token of `x` read
+/// after the prefix (`conditional`) and of its scored tokens read alone.
+pub fn recall_score(logprobs: &[f32], conditional_logprobs: &[f32]) -> Result<f64> {
+    non_empty(conditional_logprobs, "recall")?;
+    let conditional = conditional_logprobs.iter().map(|&x| x as f64).sum::<f64>() / conditional_logprobs.len() as f64;
+    Ok(conditional / -mean_nll(logprobs)?)
+}
+
+/// Token counts of a reference corpus, tokenized by the target model's
+/// tokenizer, for DC-PDD.
+#[derive(Debug, Clone, PartialEq)]
+pub struct TokenFrequencies {
+    /// One count per id of the model's vocabulary.
+    pub counts: Vec<u64>,
+    pub total: u64,
+}
+
+impl TokenFrequencies {
+    pub fn from_counts(counts: Vec<u64>) -> Self {
+        let total = counts.iter().sum();
+        Self { counts, total }
+    }
+
+    /// Laplace-smoothed frequency `(count + 1) / (total + V)`; an id past the
+    /// table counts 0.
+    pub fn frequency(&self, id: u32) -> f64 {
+        let count = self.counts.get(id as usize).copied().unwrap_or(0);
+        (count as f64 + 1.0) / (self.total as f64 + self.counts.len() as f64)
+    }
+}
+
+/// DC-PDD's cap `a` in the paper's experiments.
+pub const DC_PDD_CAP: f64 = 0.01;
+
+/// DC-PDD: the mean over the first occurrence of each distinct scored token of
+/// `min(p · −ln f, cap)`.
+pub fn dc_pdd_score(ids: &[u32], logprobs: &[f32], frequencies: &TokenFrequencies, cap: f64) -> Result<f64> {
+    non_empty(logprobs, "dcpdd")?;
+    if ids.len() != logprobs.len() {
+        return Err(Error::Input(format!("dcpdd: {} token ids but {} log-probs", ids.len(), logprobs.len())));
+    }
+    if !(cap > 0.0) {
+        return Err(Error::Input(format!("dcpdd: the cap a = {cap} must be positive")));
+    }
+    let mut seen = std::collections::HashSet::new();
+    let mut sum = 0.0;
+    for (&id, &lp) in ids.iter().zip(logprobs) {
+        if seen.insert(id) {
+            sum += ((lp as f64).exp() * -frequencies.frequency(id).ln()).min(cap);
+        }
+    }
+    Ok(sum / seen.len() as f64)
+}
+
+/// DC-PDD's reference corpus and cap.
+#[derive(Debug, Clone, Copy)]
+pub struct DcPddReference<'a> {
+    pub frequencies: &'a TokenFrequencies,
+    pub cap: f64,
+}
+
 /// What one text gives to the detection methods.
 pub struct DetectionInput<'a> {
     pub text: &'a str,
@@ -208,6 +297,10 @@ pub struct DetectionInput<'a> {
     pub lowercase: Option<&'a ScoredTokens>,
     /// The reference model's scores of the text (for `ref`).
     pub reference: Option<&'a ScoredTokens>,
+    /// The log-probs of every token of the text read after ReCaLL's prefix (for `recall`).
+    pub conditional: Option<&'a [f32]>,
+    /// The reference corpus's token frequencies (for `dcpdd`).
+    pub dc_pdd: Option<DcPddReference<'a>>,
 }
 
 /// One method's score of one text.
@@ -222,5 +315,10 @@ pub fn score(method: Method, input: &DetectionInput, k: f64) -> Result<f64> {
         Method::MinK => min_k_score(lp, k),
         Method::MinKPlusPlus => min_k_plus_plus_score(lp, &input.target.mean, &input.target.var, k),
         Method::Reference => reference_score(lp, &input.reference.ok_or_else(|| missing("a reference model"))?.logprobs),
+        Method::Recall => recall_score(lp, input.conditional.ok_or_else(|| missing("a non-member prefix"))?),
+        Method::DcPdd => {
+            let r = input.dc_pdd.ok_or_else(|| missing("a reference corpus's token frequencies"))?;
+            dc_pdd_score(&input.target.ids, lp, r.frequencies, r.cap)
+        }
     }
 }

@@ -127,7 +127,7 @@ impl ModelConfig {
 
     /// Refuses a configuration whose parameters `weight_bytes` bytes of stored
     /// weights could not hold, before the decoder is built from it.
-    pub(crate) fn check_backed_by(&self, file: &str, weight_bytes: usize) -> Result<()> {
+    pub fn check_backed_by(&self, file: &str, weight_bytes: usize) -> Result<()> {
         let parameters = self.parameters_u64();
         let most = (weight_bytes as u64).saturating_mul((8 / MIN_BITS_PER_WEIGHT) as u64);
         if parameters > most {

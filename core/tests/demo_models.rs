@@ -81,7 +81,7 @@ fn mink_auroc(model: &LanguageModel, items: &[(String, String, bool)]) -> (f64, 
         .iter()
         .map(|s| {
             let target = ScoredTokens::from_text_scores(s);
-            let input = DetectionInput { text: &s.text, target: &target, lowercase: None, reference: None };
+            let input = DetectionInput { text: &s.text, target: &target, lowercase: None, reference: None, conditional: None, dc_pdd: None };
             detection::score(Method::MinK, &input, 0.2).unwrap()
         })
         .collect();

@@ -118,10 +118,10 @@ fn scores_match_numpy() {
             );
         }
         // The dispatcher gives the same numbers.
-        let target = ScoredTokens { logprobs: c.logprobs.clone(), mean: c.mean.clone(), var: c.var.clone() };
-        let lower = ScoredTokens { logprobs: c.lowercase_logprobs.clone(), ..Default::default() };
-        let reference = ScoredTokens { logprobs: c.reference_logprobs.clone(), ..Default::default() };
-        let input = DetectionInput { text: &c.text, target: &target, lowercase: Some(&lower), reference: Some(&reference) };
+        let target = ScoredTokens { ids: vec![], logprobs: c.logprobs.clone(), mean: c.mean.clone(), var: c.var.clone() };
+        let lower = ScoredTokens { ids: vec![], logprobs: c.lowercase_logprobs.clone(), ..Default::default() };
+        let reference = ScoredTokens { ids: vec![], logprobs: c.reference_logprobs.clone(), ..Default::default() };
+        let input = DetectionInput { text: &c.text, target: &target, lowercase: Some(&lower), reference: Some(&reference), conditional: None, dc_pdd: None };
         close(&format!("case {i} score(loss)"), detection::score(Method::Loss, &input, 0.2).unwrap(), e.loss);
         close(&format!("case {i} score(mink)"), detection::score(Method::MinK, &input, 0.2).unwrap(), e.mink["0.2"]);
         close(&format!("case {i} score(minkpp)"), detection::score(Method::MinKPlusPlus, &input, 0.2).unwrap(), e.minkpp["0.2"]);
@@ -136,8 +136,8 @@ fn bad_inputs_are_errors() {
     assert!(min_k_score(&[-1.0], 0.0).is_err());
     assert!(min_k_score(&[-1.0], 1.5).is_err());
     assert!(min_k_plus_plus_score(&[-1.0], &[], &[], 0.2).is_err());
-    let t = ScoredTokens { logprobs: vec![-1.0], mean: vec![-1.0], var: vec![1.0] };
-    let input = DetectionInput { text: "a", target: &t, lowercase: None, reference: None };
+    let t = ScoredTokens { ids: vec![], logprobs: vec![-1.0], mean: vec![-1.0], var: vec![1.0] };
+    let input = DetectionInput { text: "a", target: &t, lowercase: None, reference: None, conditional: None, dc_pdd: None };
     assert!(detection::score(Method::Lowercase, &input, 0.2).is_err());
     assert!(detection::score(Method::Reference, &input, 0.2).is_err());
     assert!(Method::parse("nope").is_err());
