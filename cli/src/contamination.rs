@@ -130,7 +130,7 @@ pub fn run(args: ContaminationArgs) -> Result<()> {
     let mut summary = serde_json::Map::new();
     let mut err = std::io::stderr().lock();
     for (task, docs, items, unlisted) in tasks {
-        let options = args.check.options(&model, &items, &base)?;
+        let options = args.check.options(&model, &base)?;
         if !options.methods.contains(&sort_by) {
             bail!("--sort_by {}: not computed (`ref` needs --ref_model; see --methods)", sort_by.name());
         }

@@ -44,7 +44,7 @@ pub fn run(args: DetectArgs) -> Result<()> {
     let device = device(args.check.backend)?;
     let model = crate::load_model(&args.model, &device)?;
     let base = [Method::Loss, Method::Perplexity, Method::Zlib, Method::Lowercase, Method::MinK, Method::MinKPlusPlus];
-    let options = args.check.options(&model, &items, &base)?;
+    let options = args.check.options(&model, &base)?;
     let reference = args.check.ref_model.as_ref().map(|p| crate::load_model(p, &device)).transpose()?;
     std::fs::create_dir_all(&args.output_path).with_context(|| format!("{}: cannot create", args.output_path.display()))?;
     let report = run_check(&model, reference.as_ref(), items, &options)?;

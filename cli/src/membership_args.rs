@@ -14,6 +14,9 @@ use tinyeval_core::membership::{self, CheckItem, CheckOptions, CheckReport, Reca
 
 use crate::Backend;
 
+/// ReCaLL's shots from the set when none are given.
+const DEFAULT_RECALL_SHOTS: usize = 4;
+
 #[derive(Args)]
 pub struct CheckArgs {
     /// A reference model for the `ref` method (its loss minus the target's).
@@ -27,9 +30,10 @@ pub struct CheckArgs {
     #[arg(long, default_value_t = 0.2)]
     k: f64,
     /// ReCaLL: how many of the set's non-members (the first, in order) make its prefix;
-    /// they are left out of the check.
-    #[arg(long = "recall_shots", alias = "recall-shots", default_value_t = 4)]
-    recall_shots: usize,
+    /// they are left out of the check, so ReCaLL runs only when asked for (this
+    /// option, --recall_prefix, or `recall` in --methods) [default: 4].
+    #[arg(long = "recall_shots", alias = "recall-shots")]
+    recall_shots: Option<usize>,
     /// ReCaLL: a file of prefix texts (JSON Lines or a JSON array of `input` or `text`)
     /// instead of shots from the set.
     #[arg(long = "recall_prefix", alias = "recall-prefix")]
@@ -102,13 +106,7 @@ fn read_frequencies(paths: &[PathBuf], model: &LanguageModel) -> Result<TokenFre
         && table.extension().is_some_and(|x| x == "json")
     {
         let name = table.display().to_string();
-        let v: serde_json::Value = serde_json::from_slice(&tinyeval_core::files::read_data_file(table)?)
-            .map_err(|e| anyhow!("{name}: not valid JSON ({e})"))?;
-        let counts = v["counts"]
-            .as_array()
-            .and_then(|a| a.iter().map(serde_json::Value::as_u64).collect::<Option<Vec<u64>>>())
-            .ok_or_else(|| anyhow!("{name}: no `counts` array of whole numbers"))?;
-        return Ok(TokenFrequencies::from_counts(counts));
+        return Ok(TokenFrequencies::parse_table(&name, &tinyeval_core::files::read_data_file(table)?)?);
     }
     let files = corpus_files(paths)?;
     if files.is_empty() {
@@ -120,17 +118,15 @@ fn read_frequencies(paths: &[PathBuf], model: &LanguageModel) -> Result<TokenFre
 impl CheckArgs {
     /// Core's options for `items`: the methods asked for, else every method the
     /// inputs allow (notes on stderr say which were left out and why).
-    pub fn options(&self, model: &LanguageModel, items: &[CheckItem], base: &[Method]) -> Result<CheckOptions> {
+    pub fn options(&self, model: &LanguageModel, base: &[Method]) -> Result<CheckOptions> {
         detection::k_count(1, self.k).map_err(|e| anyhow!("--k: {e}"))?;
-        let labelled = items.iter().all(|i| i.member.is_some());
-        let non_members = items.iter().filter(|i| i.member == Some(false)).count();
         let corpus = if self.frequencies.is_empty() { vec![default_frequency_corpus()] } else { self.frequencies.clone() };
         let mut methods: Vec<Method> = if self.methods.is_empty() {
             let mut m = base.to_vec();
             if self.ref_model.is_some() {
                 m.push(Method::Reference);
             }
-            if self.recall_prefix.is_some() || (labelled && non_members > self.recall_shots && self.recall_shots > 0) {
+            if self.recall_prefix.is_some() || self.recall_shots.is_some() {
                 m.push(Method::Recall);
             }
             if corpus.iter().all(|p| p.exists()) {
@@ -153,7 +149,7 @@ impl CheckArgs {
             let texts = membership::parse_labelled_set(&name, &tinyeval_core::files::read_data_file(p)?)?;
             Some(RecallPrefix::Texts(texts.into_iter().map(|i| i.text).collect()))
         } else {
-            Some(RecallPrefix::NonMembers { shots: self.recall_shots })
+            Some(RecallPrefix::NonMembers { shots: self.recall_shots.unwrap_or(DEFAULT_RECALL_SHOTS) })
         };
         let frequencies = if methods.contains(&Method::DcPdd) {
             if let Some(missing) = corpus.iter().find(|p| !p.exists()) {

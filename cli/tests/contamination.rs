@@ -146,3 +146,48 @@ fn probe_cli_reports_each_split() {
     }
     assert_eq!(r["configs"]["leaner_glue_probe_wnli"]["n_train"], 60);
 }
+
+/// A manifest with exposure counts: the summary's dose response gives each
+/// count's AUROC against the held-out items, equal to the AUROC of those rows'
+/// scores; ReCaLL with shots from the set leaves them out; the blind baseline and
+/// the k sweep are reported beside the methods.
+#[test]
+fn contamination_reports_the_dose_response_recall_and_the_blind_baseline() {
+    let dir = temp_dir("dose");
+    let manifest = dir.join("membership.jsonl");
+    let count = |i: usize| [0, 0, 1, 4][i % 4];
+    let rows: Vec<String> = (0..24)
+        .map(|i| format!("{{\"task\": \"demo_yesno\", \"split\": \"test\", \"idx\": {i}, \"member\": {}, \"count\": {}}}", (count(i) > 0) as u8, count(i)))
+        .collect();
+    std::fs::write(&manifest, rows.join("\n") + "\n").unwrap();
+    let out = dir.join("out");
+    let o = tinyeval(
+        &["contamination", "--model", MODEL, "--tasks", "demo_yesno", "--bootstrap", "0", "--methods", "loss,mink,minkpp,recall", "--recall_shots", "2", "--manifest"],
+        &[&manifest, Path::new("--output_path"), &out],
+    );
+    let stderr = String::from_utf8_lossy(&o.stderr);
+    assert!(o.status.success(), "{stderr}");
+    assert!(stderr.contains("AUROC per exposure count"), "{stderr}");
+    let items = jsonl(&out.join("contamination_demo_yesno.jsonl"));
+    assert_eq!(items.len(), 22, "two non-members are ReCaLL's prefix");
+    let summary: Value = serde_json::from_str(&std::fs::read_to_string(out.join("contamination_summary.json")).unwrap()).unwrap();
+    let task = &summary["tasks"]["demo_yesno"];
+    assert_eq!(task["recall_prefix"]["items"], serde_json::json!(["test/0", "test/1"]));
+    let dose = task["dose_response"].as_array().unwrap();
+    assert_eq!(dose.iter().map(|d| d["count"].as_u64().unwrap()).collect::<Vec<_>>(), [1, 4]);
+    for d in dose {
+        let c = d["count"].as_u64().unwrap();
+        let subset: Vec<&Value> = items.iter().filter(|r| [0, c].contains(&r["count"].as_u64().unwrap())).collect();
+        let labels: Vec<bool> = subset.iter().map(|r| r["count"].as_u64().unwrap() == c).collect();
+        for pair in d["aurocs"].as_array().unwrap() {
+            let method = pair[0].as_str().unwrap();
+            let scores: Vec<f64> = subset.iter().map(|r| r["scores"][method].as_f64().unwrap()).collect();
+            assert_eq!(pair[1].as_f64().unwrap(), auroc(&scores, &labels).unwrap(), "{method} at {c}x");
+        }
+    }
+    let blind = &task["blind_baseline"]["metrics"];
+    let labels: Vec<bool> = items.iter().map(|r| r["member"] == 1).collect();
+    let blind_scores: Vec<f64> = items.iter().map(|r| r["blind"].as_f64().unwrap()).collect();
+    assert_eq!(blind["auroc"].as_f64().unwrap(), auroc(&blind_scores, &labels).unwrap());
+    assert_eq!(task["k_sweep"].as_array().unwrap().len(), 2);
+}

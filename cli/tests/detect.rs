@@ -136,10 +136,10 @@ fn detect_without_labels_writes_scores_only() {
 fn detect_errors_name_the_file_and_line() {
     let dir = temp_dir("bad");
     let cases = [
-        ("{\"input\": \"fine text here\", \"label\": 1}\n{\"text\": \"x\"}\n", ":2: no `input` field"),
-        ("{\"input\": \"fine text here\", \"label\": 2}\n", ":1: `label` is 2"),
-        ("not json\n", ":1: not valid JSON"),
-        ("{\"input\": \"a b c\", \"label\": 1}\n{\"input\": \"d e f\"}\n", ":2: no `label`"),
+        ("{\"input\": \"fine text here\", \"label\": 1}\n{\"sentence\": \"x\"}\n", ": line 2: no `input`"),
+        ("{\"input\": \"fine text here\", \"label\": 2}\n", ": line 1: `label` is 2"),
+        ("not json\n", ": line 1: not valid JSON"),
+        ("{\"input\": \"a b c\", \"label\": 1}\n{\"input\": \"d e f\"}\n", ": line 2: no `label`"),
     ];
     for (i, (content, expected)) in cases.iter().enumerate() {
         let data = dir.join(format!("bad{i}.jsonl"));

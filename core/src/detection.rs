@@ -251,6 +251,22 @@ impl TokenFrequencies {
         Self { counts, total }
     }
 
+    /// A count table as `scripts/make_token_frequencies.py` writes it:
+    /// JSON `{"counts": [one whole number per token id], ...}`.
+    pub fn parse_table(file: &str, bytes: &[u8]) -> Result<Self> {
+        let v: serde_json::Value =
+            serde_json::from_slice(bytes).map_err(|e| Error::bad_file(file, format!("not valid JSON ({e})")))?;
+        let counts = v
+            .get("counts")
+            .and_then(serde_json::Value::as_array)
+            .and_then(|a| a.iter().map(serde_json::Value::as_u64).collect::<Option<Vec<u64>>>())
+            .ok_or_else(|| Error::bad_file(file, "no `counts` array of whole numbers"))?;
+        if counts.is_empty() {
+            return Err(Error::bad_file(file, "`counts` is empty"));
+        }
+        Ok(Self::from_counts(counts))
+    }
+
     /// Laplace-smoothed frequency `(count + 1) / (total + V)`; an id past the
     /// table counts 0.
     pub fn frequency(&self, id: u32) -> f64 {

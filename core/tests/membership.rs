@@ -248,3 +248,24 @@ fn labelled_sets_and_manifests_have_one_set_of_rules() {
         assert!(e.starts_with("m.jsonl: line") && e.contains(want), "{e}");
     }
 }
+
+/// The page's default DC-PDD corpus (a count table made by Hugging Face's
+/// `tokenizers`, scripts/make_token_frequencies.py) equals what tinyeval counts
+/// from the Leaner-Pretrain train files with the demo model's tokenizer.
+#[test]
+fn the_committed_token_counts_equal_tinyevals_count_of_the_corpus() {
+    let train = common::tinyhelen_dir().join("data/leaner/10M/train");
+    if !common::require(&train, "the Leaner-Pretrain train files") {
+        return;
+    }
+    let mut docs = Vec::new();
+    for genre in ["book", "conversation", "math", "textbook", "wiki"] {
+        let path = train.join(format!("{genre}0000.jsonl"));
+        docs.extend(tinyeval_core::leaner_eval::parse_pretrain_documents(&path.display().to_string(), &std::fs::read(&path).unwrap()).unwrap());
+    }
+    let counted = tinyeval_core::membership::count_tokens(&model(), &docs).unwrap();
+    let table = repo_root().join("public/data/token_frequencies_gpt-2K_leaner-pretrain-10M-train.json");
+    let committed = TokenFrequencies::parse_table("table", &std::fs::read(&table).unwrap()).unwrap();
+    assert_eq!(counted.total, committed.total);
+    assert_eq!(counted.counts, committed.counts);
+}
