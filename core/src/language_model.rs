@@ -1,6 +1,6 @@
 //! A model ready to use: its configuration, tokenizer and decoder, loaded from
-//! the files of a Hugging Face model folder (as bytes, so that the browser and
-//! the CLI share the code).
+//! the files of a Hugging Face model folder or from one GGUF file (parsed by
+//! [`crate::gguf`]), as bytes, so that the browser and the CLI share the code.
 
 use burn::tensor::Device;
 
@@ -8,6 +8,7 @@ use crate::config::ModelConfig;
 use crate::error::Result;
 #[cfg(not(target_family = "wasm"))]
 use crate::error::Error;
+use crate::gguf::GgufFile;
 use crate::model::Decoder;
 use crate::scoring::{ScoreRequest, TokenScores, rolling_windows, score_batch};
 use crate::tokenizer::TextTokenizer;
@@ -108,6 +109,25 @@ impl LanguageModel {
             tokenizer,
             decoder,
             file_bytes,
+        })
+    }
+
+    /// Loads a model from the bytes of one `.gguf` file; `name` is shown to
+    /// the user and in errors.
+    pub fn load_gguf(name: impl Into<String>, bytes: Vec<u8>, device: &Device) -> Result<Self> {
+        let name = name.into();
+        let gguf = GgufFile::parse(name.clone(), bytes)?;
+        let config = gguf.model_config()?;
+        config.check_backed_by(&name, gguf.tensor_data_bytes())?;
+        let tokenizer = gguf.tokenizer()?;
+        tokenizer.check_fits(&name, config.vocab_size)?;
+        let decoder = Decoder::load(&config, &gguf, device)?;
+        Ok(Self {
+            name,
+            config,
+            tokenizer,
+            decoder,
+            file_bytes: gguf.tensor_data_bytes(),
         })
     }
 

@@ -44,18 +44,6 @@ pub fn metric(name: &str) -> Option<MetricSpec> {
     METRICS.iter().copied().find(|m| m.name == name)
 }
 
-/// lm-eval's default metrics of an output type when `metric_list` is absent
-/// (`DEFAULT_METRIC_REGISTRY`).
-pub fn default_metrics(output_type: crate::tasks::config::OutputType) -> &'static [&'static str] {
-    use crate::tasks::config::OutputType::*;
-    match output_type {
-        MultipleChoice => &["acc", "acc_norm"],
-        Loglikelihood => &["perplexity", "acc"],
-        LoglikelihoodRolling => &["word_perplexity", "byte_perplexity", "bits_per_byte"],
-        GenerateUntil => &["exact_match"],
-    }
-}
-
 pub type Aggregation = fn(&[SampleValue]) -> f64;
 
 /// The aggregation named `name`: `mean`, `matthews_corrcoef`, `f1`,

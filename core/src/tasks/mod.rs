@@ -1,7 +1,8 @@
 //! Tasks as data: a strict subset of lm-eval-harness's task YAML
 //! ([`config`]), its templates ([`template`]), data files ([`data`]), few-shot
 //! prompts ([`fewshot`], with Python's RNG in [`pyrandom`]), metrics
-//! ([`metrics`]) and the evaluator ([`evaluator`]).
+//! ([`metrics`]), the evaluator ([`evaluator`]), what it gives back
+//! ([`records`]) and lm-eval's layouts of that ([`results`]).
 
 pub mod config;
 pub mod data;
@@ -9,6 +10,7 @@ pub mod evaluator;
 pub mod fewshot;
 pub mod metrics;
 pub mod pyrandom;
+pub mod records;
 pub mod results;
 pub mod template;
 

@@ -8,7 +8,7 @@ use serde_json::{Map, Value, json};
 use sha2::{Digest, Sha256};
 
 use crate::tasks::config::GroupConfig;
-use crate::tasks::evaluator::{SampleRecord, TaskResult};
+use crate::tasks::records::{SampleRecord, TaskResult};
 
 /// lm-eval's `pooled_sample_stderr`: the stderr of a size-weighted mean of subtasks.
 fn pooled_sample_stderr(stderrs: &[f64], sizes: &[f64]) -> f64 {
@@ -96,6 +96,14 @@ fn group_entry(group: &GroupConfig, groups: &[GroupConfig], entries: &Map<String
         e.insert("sample_count".into(), Value::Object(sample_count));
     }
     e
+}
+
+impl TaskResult {
+    /// lm-eval's results layout for this task alone; see [`results_json`] for
+    /// several tasks and groups.
+    pub fn results_json(&self) -> Value {
+        results_json(std::slice::from_ref(self), &[])
+    }
 }
 
 /// lm-eval's results JSON for tasks and the groups they belong to:

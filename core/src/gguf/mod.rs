@@ -1,0 +1,59 @@
+//! Models from a single GGUF file (llama.cpp's format): the metadata becomes a
+//! [`ModelConfig`](crate::config::ModelConfig) and a tokenizer, the tensors are
+//! dequantized to f32 on load.
+//!
+//! Only the `llama` architecture is supported (which covers Llama, Mistral,
+//! SmolLM and TinyLlama files). Tensor types: F32, F16, BF16, Q8_0, Q4_0, Q4_1;
+//! any other type is an error naming the tensor and its type.
+//!
+//! The parser is written here rather than taken from crates.io. The readers
+//! looked at (November 2026): `ggus` 0.5 reads only version 3, reads the header
+//! through an unaligned pointer cast, and pulls in rayon, regex and num_enum
+//! through `ggml-quants`; `gguf-rs` 0.1 opens files by path and depends on clap
+//! and anyhow; `gguf` 0.1 (nom-based) is unmaintained since 2023; `gguf-rs-lib`
+//! 0.3 is a 14k-line reader/writer without dequantization. What tinyeval needs
+//! (v2 and v3, bytes in memory so that the browser can use it, errors that name
+//! the file, six tensor types) is a few hundred lines with no dependency.
+//!
+//! Numbers that matter for matching transformers, which loads GGUF files by
+//! dequantizing with gguf-py and undoing llama.cpp's q/k permutation
+//! (`transformers/modeling_gguf_pytorch_utils.py`, `LlamaTensorProcessor`):
+//! - ggml lists dimensions innermost first: `ne = [in, out]` is a PyTorch
+//!   `[out, in]` matrix with the same row-major bytes;
+//! - llama.cpp's converter permutes the rows of `attn_q` and `attn_k` for its
+//!   interleaved RoPE ([`unpermute_rows`] undoes it), so that the decoder's
+//!   rotate-half RoPE gives transformers' numbers;
+//! - the tokenizer is rebuilt as transformers' GGUF tokenizer converter
+//!   (`transformers/integrations/gguf/gguf_tokenizer_mapping.py`) builds it; see
+//!   [`GgufFile::tokenizer_json`].
+//!
+//! The files:
+//! - `container`: the header, the metadata entries and the tensor table
+//!   ([`GgufFile::parse`]), and the checks that every tensor lies in the file;
+//! - `metadata`: metadata values ([`MetaValue`]) and [`GgufFile`]'s typed
+//!   getters;
+//! - `quantization`: tensor types ([`GgmlType`]) and dequantizing F16, BF16,
+//!   Q8_0, Q4_0 and Q4_1 blocks to f32 ([`GgufFile::tensor_f32`]);
+//! - `config`: the [`ModelConfig`](crate::config::ModelConfig) from the
+//!   `llama.*` metadata ([`GgufFile::model_config`]);
+//! - `tokenizer`: a `tokenizer.json` built from the `tokenizer.ggml.*`
+//!   metadata ([`GgufFile::tokenizer_json`], [`merges_from_scores`]);
+//! - `weights`: the [`WeightSource`](crate::weights::WeightSource) the decoder
+//!   loads from, serving transformers tensor names ([`gguf_tensor_name`],
+//!   [`unpermute_rows`]).
+//!
+//! [`LanguageModel::load_gguf`](crate::language_model::LanguageModel::load_gguf)
+//! puts these together; nothing here depends on the language model.
+
+mod config;
+mod container;
+mod metadata;
+mod quantization;
+mod tokenizer;
+mod weights;
+
+pub use container::{GgufFile, TensorInfo, is_gguf};
+pub use metadata::MetaValue;
+pub use quantization::{GgmlType, ggml_type_name};
+pub use tokenizer::merges_from_scores;
+pub use weights::{gguf_tensor_name, unpermute_rows};
