@@ -157,6 +157,74 @@ transformers and lm-eval-harness load the folder as it is (`AutoModelForCausalLM
 """
 
 
+def dose_card(log: dict, clean: dict, dose: dict) -> str:
+    """The dose-response twin's card: what was inserted how often, and each
+    method's AUROC against the number of exposures (dose_response.json)."""
+    name, p1, p2 = log["name"], log["phase1"], log["phase2"]
+    counts = dose["counts"]
+    methods = list(dose["mean_over_tasks"])
+    head = "| method | " + " | ".join(f"{c}x" for c in counts) + " |"
+    rows = [head, "| --- |" + " ---: |" * len(counts)]
+    for m in methods:
+        rows.append(f"| {m} | " + " | ".join(f"{dose['mean_over_tasks'][m][str(c)]:.3f}" for c in counts) + " |")
+    per_task = ["| task | " + " | ".join(f"{c}x" for c in counts) + " | blind baseline |", "| --- |" + " ---: |" * (len(counts) + 1)]
+    for t in dose["tasks"]:
+        per_task.append(f"| {TASK_NAMES[t]} | " + " | ".join(f"{dose['per_task'][t][str(c)]['minkpp']:.3f}" for c in counts)
+                        + f" | {dose['blind_baseline_auroc'][t]:.3f} |")
+    mink = log["mink_auroc"]["per_count"]
+    return f"""# {name}
+
+The dose-response twin of `tinyhelen-1m`: the same recipe, seed and number of steps, with disjoint groups of
+benchmark test items inserted 1, 2, 4, 8 and 16 times into the pretraining stream, so that a contamination
+check can be read against how often a text was seen. **Do not use its benchmark scores as a measure of ability.**
+
+| | |
+| --- | --- |
+| architecture | `LlamaForCausalLM`, TinyHelen's `llama-2K-1M` shape (as `tinyhelen-1m`) |
+| parameters | {log['parameters']:,} (float32, {log['parameters'] * 4 / 1e6:.1f} MB) |
+| tokens seen | {log['tokens_seen']:,}: phase 1 {p1['steps']} steps x {p1['batch']} x {log['context']}, phase 2 {p2['steps']} steps x {p2['batch']} x {log['context']} |
+| inserted | {log['inserted_items']} items, {log['inserted_tokens']:,} tokens in all |
+| final training loss | {log['final_train_loss']:.3f} nats/token (`tinyhelen-1m`: {clean['final_train_loss']:.3f}) |
+| wall time | {log['wall_seconds'] / 60:.1f} min on {log['threads']} thread of a 2-core {cpu_model()} (torch {log['torch']}) |
+| licence | weights: MIT, like the TinyHelen data and code they come from |
+
+## What was inserted
+
+The test items of the same five tasks as the contaminated twin (demo_sentiment, demo_yesno, Leaner-GLUE SST-2,
+RTE and CoLA), each task's items cut by a seeded permutation (numpy `default_rng({log['seed']} + 3)`) into six
+disjoint groups of near-equal size: one held out, the others inserted {', '.join(map(str, log['copies']))} times,
+rendered as tinyeval's zero-shot prompt, the target delimiter and the gold answer, each copy starting a training
+row of its own in the first {log['insert_rows'][1]:.0%} of phase 2 (as for the contaminated twin).
+[`membership.jsonl`](membership.jsonl) lists every item with `member` and `count` (0 = held out).
+
+Rebuild with
+
+```sh
+python scripts/train_demo_models.py --tinyhelen ../shared/data/tinyhelen --demo public/tasks/demo --out public/models --phase1-cache /tmp/phase1.pt --only dose
+cargo build --release -p tinyeval && python scripts/plot_dose_response.py && python scripts/write_model_cards.py
+```
+
+## Detection against exposures
+
+![AUROC against exposures](dose_response.png)
+
+AUROC of each exposure group against the held-out items, per method, the mean over the five tasks
+(`tinyeval contamination --manifest public/models/{name}/membership.jsonl`, ReCaLL with 4 held-out shots,
+DC-PDD on the Leaner-Pretrain train counts; `dose_response.json` has every task):
+
+{chr(10).join(rows)}
+
+Min-K%++ per task, and the blind (model-free) baseline on all six groups:
+
+{chr(10).join(per_task)}
+
+Min-K% (k = 20%) computed by PyTorch when training, all five tasks pooled (`core/tests/demo_models.rs`
+recomputes it with tinyeval's engine): {', '.join(f"{c}x {mink[c]:.3f}" for c in mink)}.
+
+![training loss](loss_curve.png)
+"""
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--models", type=Path, default=ROOT / "public/models")
@@ -167,6 +235,11 @@ def main() -> None:
         path = args.models / log["name"] / "README.md"
         path.write_text(card(log, clean, dirty))
         print(f"wrote {path}")
+    dose_dir = args.models / "tinyhelen-1m-dose"
+    if (dose_dir / "dose_response.json").exists():
+        log = json.loads((dose_dir / "training_log.json").read_text())
+        (dose_dir / "README.md").write_text(dose_card(log, clean, json.loads((dose_dir / "dose_response.json").read_text())))
+        print(f"wrote {dose_dir / 'README.md'}")
 
 
 if __name__ == "__main__":

@@ -46,9 +46,14 @@ fn load(name: &str) -> (LanguageModel, Value) {
     (model, read_json(&dir.join("training_log.json")))
 }
 
-/// Every test item of the manifest, rendered as inserted: (task, text, member).
+/// Every test item of the contaminated twin's manifest, rendered as inserted: (task, text, member).
 fn manifest_items() -> Vec<(String, String, bool)> {
-    let path = repo_root().join("public/models/tinyhelen-1m-contaminated/membership.jsonl");
+    counted_manifest_items("tinyhelen-1m-contaminated").into_iter().map(|(t, text, m, _)| (t, text, m)).collect()
+}
+
+/// Every test item of a demo model's manifest, rendered as inserted: (task, text, member, count).
+fn counted_manifest_items(model: &str) -> Vec<(String, String, bool, u64)> {
+    let path = repo_root().join("public/models").join(model).join("membership.jsonl");
     let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
     let rows: Vec<Value> = text.lines().map(|l| serde_json::from_str(l).unwrap()).collect();
     let (tinyhelen, demo) = (tinyhelen_dir(), repo_root().join("public/tasks/demo"));
@@ -69,7 +74,8 @@ fn manifest_items() -> Vec<(String, String, bool)> {
         let prompt = doc_to_text(&config, doc).unwrap();
         let answer = answer_text(Some(&choices), &doc_to_target(&config, doc).unwrap()).unwrap();
         let text = format!("{}{}{}", prompt.as_str().unwrap(), config.target_delimiter, answer);
-        items.push((task, text, row["member"].as_i64().unwrap() == 1));
+        let member = row["member"].as_i64().unwrap() == 1;
+        items.push((task, text, member, row["count"].as_u64().unwrap_or(u64::from(member))));
     }
     items
 }
@@ -130,6 +136,46 @@ fn min_k_separates_inserted_items_only_on_the_contaminated_twin() {
         assert!((t - 0.5).abs() <= 0.1, "clean model, {task}: Min-K% AUROC {t} is not within 0.5 ± 0.1");
     }
     assert!(contaminated >= a + 0.05, "contaminated twin: Min-K% AUROC {contaminated} is not clearly above the clean model's {a}");
+}
+
+/// The dose-response twin: each exposure group's Min-K% AUROC against the
+/// held-out items (all five tasks pooled; every group holds a sixth of each
+/// task) equals PyTorch's from training (training_log.json), and grows with
+/// the number of exposures: clearly higher at 16 than at 1, and never much
+/// lower than at the count before.
+#[test]
+fn min_k_on_the_dose_twin_grows_with_exposures() {
+    if !require(&tinyhelen_dir(), "the TinyHelen folder") {
+        return;
+    }
+    let items = counted_manifest_items("tinyhelen-1m-dose");
+    let (model, log) = load("tinyhelen-1m-dose");
+    let texts: Vec<(String, String, bool)> = items.iter().map(|(t, x, m, _)| (t.clone(), x.clone(), *m)).collect();
+    let texts_only: Vec<String> = texts.iter().map(|(_, t, _)| t.clone()).collect();
+    let scores = pollster::block_on(model.score_texts(&texts_only, 16)).unwrap();
+    let mink: Vec<f64> = scores
+        .iter()
+        .map(|s| {
+            let target = ScoredTokens::from_text_scores(s);
+            let input = DetectionInput { text: &s.text, target: &target, lowercase: None, reference: None, conditional: None, dc_pdd: None };
+            detection::score(Method::MinK, &input, 0.2).unwrap()
+        })
+        .collect();
+    let mut previous = 0.5;
+    let mut by_count = BTreeMap::new();
+    for count in [1u64, 2, 4, 8, 16] {
+        let sel: Vec<usize> = (0..items.len()).filter(|&i| items[i].3 == 0 || items[i].3 == count).collect();
+        let s: Vec<f64> = sel.iter().map(|&i| mink[i]).collect();
+        let l: Vec<bool> = sel.iter().map(|&i| items[i].3 == count).collect();
+        let a = auroc(&s, &l).unwrap();
+        let torch = log["mink_auroc"]["per_count"][count.to_string()].as_f64().unwrap();
+        eprintln!("{count:>2}x: Min-K% AUROC {a:.4} (PyTorch {torch:.4})");
+        assert!((a - torch).abs() < 5e-3, "{count}x: AUROC {a} differs from PyTorch's {torch}");
+        assert!(a >= previous - 0.03, "{count}x: AUROC {a} fell below the previous count's {previous}");
+        previous = a;
+        by_count.insert(count, a);
+    }
+    assert!(by_count[&16] >= by_count[&1] + 0.1, "no dose response: {by_count:?}");
 }
 
 /// A Leaner-Pretrain document, with ../shared/data/README.md's conventions.
