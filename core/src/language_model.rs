@@ -186,13 +186,20 @@ impl LanguageModel {
 
     /// Scores texts, `batch_size` windows per forward pass.
     pub async fn score_texts(&self, texts: &[String], batch_size: usize) -> Result<Vec<TextScores>> {
+        self.score_texts_stepwise(texts, batch_size, |_| std::future::ready(Ok(()))).await
+    }
+
+    /// [`Self::score_texts`] with `after_batch` awaited before the first
+    /// forward pass and after each one (the page yields to its event loop there
+    /// and shows progress; an error it returns, e.g. [`crate::Error::Cancelled`], stops the run).
+    pub async fn score_texts_stepwise<F, Fut>(&self, texts: &[String], batch_size: usize, after_batch: F) -> Result<Vec<TextScores>>
+    where
+        F: FnMut(BatchProgress) -> Fut,
+        Fut: std::future::Future<Output = Result<()>>,
+    {
         let plans = texts.iter().map(|t| self.plan_text(t)).collect::<Result<Vec<_>>>()?;
         let requests: Vec<ScoreRequest> = plans.iter().flat_map(|p| p.requests.iter().cloned()).collect();
-        let mut scores = Vec::with_capacity(requests.len());
-        for batch in requests.chunks(batch_size.max(1)) {
-            scores.extend(score_batch(&self.decoder, batch).await?);
-        }
-        let mut scores = scores.into_iter();
+        let mut scores = self.score_requests_stepwise(&requests, batch_size, after_batch).await?.into_iter();
         Ok(plans
             .into_iter()
             .map(|plan| {
@@ -201,4 +208,32 @@ impl LanguageModel {
             })
             .collect())
     }
+
+    /// Scores requests `batch_size` at a time, awaiting `after_batch` before
+    /// the first forward pass and after each one.
+    pub async fn score_requests_stepwise<F, Fut>(&self, requests: &[ScoreRequest], batch_size: usize, mut after_batch: F) -> Result<Vec<TokenScores>>
+    where
+        F: FnMut(BatchProgress) -> Fut,
+        Fut: std::future::Future<Output = Result<()>>,
+    {
+        let mut scores = Vec::with_capacity(requests.len());
+        let mut progress = BatchProgress { requests_done: 0, requests_total: requests.len(), tokens_done: 0 };
+        after_batch(progress).await?;
+        for batch in requests.chunks(batch_size.max(1)) {
+            let s = score_batch(&self.decoder, batch).await?;
+            progress.tokens_done += s.iter().map(|t| t.logprobs.len()).sum::<usize>();
+            scores.extend(s);
+            progress.requests_done = scores.len();
+            after_batch(progress).await?;
+        }
+        Ok(scores)
+    }
+}
+
+/// Where a scoring run is: requests scored of the total, and tokens scored.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct BatchProgress {
+    pub requests_done: usize,
+    pub requests_total: usize,
+    pub tokens_done: usize,
 }

@@ -29,4 +29,4 @@ mod zlib_length;
 pub use burn::tensor::Device;
 pub use error::{Error, Result};
 pub use generation::{GenerationConfig, Generation, Generator, StopReason, generate};
-pub use language_model::{LanguageModel, ModelFiles, TextScores};
+pub use language_model::{BatchProgress, LanguageModel, ModelFiles, TextScores};

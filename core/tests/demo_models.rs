@@ -80,17 +80,22 @@ fn counted_manifest_items(model: &str) -> Vec<(String, String, bool, u64)> {
     items
 }
 
-fn mink_auroc(model: &LanguageModel, items: &[(String, String, bool)]) -> (f64, BTreeMap<String, f64>) {
-    let texts: Vec<String> = items.iter().map(|(_, t, _)| t.clone()).collect();
-    let scores = pollster::block_on(model.score_texts(&texts, 16)).unwrap();
-    let mink: Vec<f64> = scores
+/// Min-K% Prob (k = 0.2) of each text.
+fn mink_scores(model: &LanguageModel, texts: &[String]) -> Vec<f64> {
+    let scores = pollster::block_on(model.score_texts(texts, 16)).unwrap();
+    scores
         .iter()
         .map(|s| {
             let target = ScoredTokens::from_text_scores(s);
             let input = DetectionInput { text: &s.text, target: &target, lowercase: None, reference: None, conditional: None, dc_pdd: None };
             detection::score(Method::MinK, &input, 0.2).unwrap()
         })
-        .collect();
+        .collect()
+}
+
+fn mink_auroc(model: &LanguageModel, items: &[(String, String, bool)]) -> (f64, BTreeMap<String, f64>) {
+    let texts: Vec<String> = items.iter().map(|(_, t, _)| t.clone()).collect();
+    let mink = mink_scores(model, &texts);
     let labels: Vec<bool> = items.iter().map(|(_, _, m)| *m).collect();
     let mut per_task = BTreeMap::new();
     for task in items.iter().map(|(t, _, _)| t.clone()).collect::<std::collections::BTreeSet<_>>() {
@@ -150,17 +155,8 @@ fn min_k_on_the_dose_twin_grows_with_exposures() {
     }
     let items = counted_manifest_items("tinyhelen-1m-dose");
     let (model, log) = load("tinyhelen-1m-dose");
-    let texts: Vec<(String, String, bool)> = items.iter().map(|(t, x, m, _)| (t.clone(), x.clone(), *m)).collect();
-    let texts_only: Vec<String> = texts.iter().map(|(_, t, _)| t.clone()).collect();
-    let scores = pollster::block_on(model.score_texts(&texts_only, 16)).unwrap();
-    let mink: Vec<f64> = scores
-        .iter()
-        .map(|s| {
-            let target = ScoredTokens::from_text_scores(s);
-            let input = DetectionInput { text: &s.text, target: &target, lowercase: None, reference: None, conditional: None, dc_pdd: None };
-            detection::score(Method::MinK, &input, 0.2).unwrap()
-        })
-        .collect();
+    let texts: Vec<String> = items.iter().map(|(_, t, _, _)| t.clone()).collect();
+    let mink = mink_scores(&model, &texts);
     let mut previous = 0.5;
     let mut by_count = BTreeMap::new();
     for count in [1u64, 2, 4, 8, 16] {

@@ -18,8 +18,8 @@ use std::future::Future;
 
 use crate::detection::{self, DcPddReference, DetectionInput, Method, ScoredTokens, TokenFrequencies};
 use crate::error::{Error, Result};
-use crate::language_model::{LanguageModel, TextScores};
-use crate::scoring::{ScoreRequest, TokenScores, score_batch};
+use crate::language_model::{BatchProgress, LanguageModel, TextScores};
+use crate::scoring::{ScoreRequest, TokenScores};
 
 pub use blind_baseline::{BlindBaseline, DEFAULT_FOLDS};
 pub use report::{CheckReport, DoseRow, KSweep, MethodOutcome, MethodSummary};
@@ -155,7 +155,7 @@ fn check_options(model: &LanguageModel, reference: Option<&LanguageModel>, items
     Ok(())
 }
 
-/// Scores requests `batch_size` at a time, `after_batch` after each batch.
+/// One pass of the check over `requests`, its progress reported as `stage`.
 async fn score_requests<F, Fut>(
     model: &LanguageModel,
     requests: &[ScoreRequest],
@@ -167,16 +167,11 @@ where
     F: FnMut(CheckProgress) -> Fut,
     Fut: Future<Output = Result<()>>,
 {
-    let mut scores = Vec::with_capacity(requests.len());
-    let mut tokens_done = 0;
-    after_batch(CheckProgress { stage, done: 0, total: requests.len(), tokens_done }).await?;
-    for batch in requests.chunks(batch_size.max(1)) {
-        let s = score_batch(&model.decoder, batch).await?;
-        tokens_done += s.iter().map(|t| t.logprobs.len()).sum::<usize>();
-        scores.extend(s);
-        after_batch(CheckProgress { stage, done: scores.len(), total: requests.len(), tokens_done }).await?;
-    }
-    Ok(scores)
+    model.score_requests_stepwise(requests, batch_size, |p| after_batch(progress(stage, p))).await
+}
+
+fn progress(stage: Stage, p: BatchProgress) -> CheckProgress {
+    CheckProgress { stage, done: p.requests_done, total: p.requests_total, tokens_done: p.tokens_done }
 }
 
 /// Every text scored, as [`LanguageModel::score_texts`] does, a pass of the check.
@@ -185,16 +180,7 @@ where
     F: FnMut(CheckProgress) -> Fut,
     Fut: Future<Output = Result<()>>,
 {
-    let plans = texts.iter().map(|t| model.plan_text(t)).collect::<Result<Vec<_>>>()?;
-    let requests: Vec<ScoreRequest> = plans.iter().flat_map(|p| p.requests.iter().cloned()).collect();
-    let mut scores = score_requests(model, &requests, o.batch_size, stage, after_batch).await?.into_iter();
-    Ok(plans
-        .into_iter()
-        .map(|plan| {
-            let mine = scores.by_ref().take(plan.requests.len()).collect();
-            model.finish_text(plan, mine)
-        })
-        .collect())
+    model.score_texts_stepwise(texts, o.batch_size, |p| after_batch(progress(stage, p))).await
 }
 
 /// ReCaLL's conditional pass: each text's tokens after the prefix's, as one
@@ -298,7 +284,6 @@ where
             k_sweep.push(KSweep { method, ks: K_SWEEP.to_vec(), aurocs });
         }
     }
-    let n_tokens = target.iter().map(|t| t.tokens.len()).collect();
     let blind = if options.blind_folds > 0 && items.iter().all(|i| i.member.is_some()) {
         let texts: Vec<&str> = items.iter().map(|i| i.text.as_str()).collect();
         let labels: Vec<bool> = items.iter().map(|i| i.member == Some(true)).collect();
@@ -306,5 +291,5 @@ where
     } else {
         None
     };
-    report::assemble(items, n_tokens, prefix_items, outcomes, k_sweep, blind, options)
+    report::assemble(items, target, prefix_items, outcomes, k_sweep, blind, options)
 }
