@@ -7,6 +7,7 @@ use serde_json::{Value, json};
 use super::{BLIND_FLOOR, BLIND_MARGIN, BlindBaseline, CheckItem, CheckOptions, RECALL_SEPARATOR};
 use crate::detection::Method;
 use crate::error::Result;
+use crate::language_model::TextScores;
 use crate::statistics::{self, DetectionMetrics, Interval, detection_metrics};
 
 /// One method's score of every item, or why it could not be scored.
@@ -54,6 +55,8 @@ pub struct CheckReport {
     /// The checked items (without ReCaLL's shots).
     pub items: Vec<CheckItem>,
     pub n_tokens: Vec<usize>,
+    /// The target model's per-token scores of each item (the page's heat map).
+    pub target: Vec<TextScores>,
     /// The non-members taken as ReCaLL's prefix and left out of the check.
     pub prefix_items: Vec<CheckItem>,
     pub outcomes: Vec<MethodOutcome>,
@@ -113,7 +116,7 @@ fn dose_response(items: &[CheckItem], outcomes: &[MethodOutcome]) -> Vec<DoseRow
 
 pub(super) fn assemble(
     items: Vec<CheckItem>,
-    n_tokens: Vec<usize>,
+    target: Vec<TextScores>,
     prefix_items: Vec<CheckItem>,
     outcomes: Vec<MethodOutcome>,
     k_sweep: Vec<KSweep>,
@@ -141,9 +144,11 @@ pub(super) fn assemble(
         _ => None,
     };
     let dose = if labelled { dose_response(&items, &outcomes) } else { Vec::new() };
+    let n_tokens = target.iter().map(|t| t.tokens.len()).collect();
     Ok(CheckReport {
         items,
         n_tokens,
+        target,
         prefix_items,
         outcomes,
         metrics,
