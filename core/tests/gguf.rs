@@ -275,3 +275,18 @@ fn missing_metadata_and_other_architectures_are_named() {
     let msg = err_string(GgufFile::parse("partial.gguf", bytes).unwrap().model_config());
     assert_eq!(msg, "partial.gguf: metadata `llama.embedding_length` is missing");
 }
+
+/// Regression: a file the `gguf` fuzz target found, whose tokenizer scores hold
+/// NaN, made building its merges panic ("comparison does not implement a total
+/// order"); it must give a tokenizer or an error.
+#[test]
+fn a_gguf_with_nan_scores_does_not_panic() {
+    let path = common::repo_root().join("core/tests/fixtures/fuzz/gguf-nan-scores.gguf");
+    let bytes = std::fs::read(&path).unwrap();
+    if let Ok(gguf) = tinyeval_core::gguf::GgufFile::parse("model.gguf", bytes) {
+        if let Ok(config) = gguf.model_config() {
+            let _ = config.check_backed_by("model.gguf", gguf.tensor_data_bytes());
+        }
+        let _ = gguf.tokenizer();
+    }
+}

@@ -344,13 +344,12 @@ pub fn merges_from_scores(tokens: &[&str], scores: &[f64]) -> Vec<(String, Strin
         merges.extend(local);
     }
     let key = |m: &(&str, &str, f64)| (m.2, m.0.chars().count(), m.1.chars().count());
-    // Descending and stable, as Python's sorted(..., reverse=True).
+    // Descending and stable, as Python's sorted(..., reverse=True). Scores
+    // compare by `total_cmp`: a file's NaN scores must still give a total order
+    // (the sort panics otherwise; found by the `gguf` fuzz target).
     merges.sort_by(|a, b| {
         let (ka, kb) = (key(a), key(b));
-        kb.0.partial_cmp(&ka.0)
-            .unwrap_or(std::cmp::Ordering::Equal)
-            .then(kb.1.cmp(&ka.1))
-            .then(kb.2.cmp(&ka.2))
+        kb.0.total_cmp(&ka.0).then(kb.1.cmp(&ka.1)).then(kb.2.cmp(&ka.2))
     });
     merges.into_iter().map(|(l, r, _)| (l.to_string(), r.to_string())).collect()
 }
@@ -367,5 +366,15 @@ mod tests {
         let merges: Vec<(&str, &str)> = merges.iter().map(|(a, b)| (a.as_str(), b.as_str())).collect();
         // ab (-1), bc (-2), then abc (-3): a+bc and ab+c tie on score; longer left part first.
         assert_eq!(merges, vec![("a", "b"), ("b", "c"), ("ab", "c"), ("a", "bc")]);
+    }
+
+    /// A GGUF file's scores may be NaN: the merges still come out (no panic in the sort).
+    #[test]
+    fn nan_scores_still_sort() {
+        let tokens: Vec<String> = (0..40).map(|i| format!("{}", char::from(b'a' + (i % 26) as u8)).repeat(1 + i / 26)).collect();
+        let tokens: Vec<&str> = tokens.iter().map(String::as_str).collect();
+        let scores: Vec<f64> = (0..40).map(|i| if i % 3 == 0 { f64::NAN } else { -(i as f64) }).collect();
+        let merges = merges_from_scores(&tokens, &scores);
+        assert!(!merges.is_empty());
     }
 }
