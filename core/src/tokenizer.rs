@@ -22,6 +22,36 @@ fn check_tokenizer_json(bytes: &[u8]) -> std::result::Result<(), String> {
     const MODELS: [&str; 4] = ["BPE", "Unigram", "WordPiece", "WordLevel"];
     match model.get("type").and_then(Value::as_str) {
         Some(t) if !MODELS.contains(&t) => Err(format!("model type `{t}` is not supported (supported: {})", MODELS.join(", "))),
+        _ => value.get("post_processor").map_or(Ok(()), check_post_processor),
+    }
+}
+
+/// A `TemplateProcessing` post-processor (alone or inside a `Sequence`) must
+/// define every special token its templates name, each with as many ids as
+/// tokens: the tokenizers crate loads a template without checking and then
+/// panics while encoding (found by the `tokenizer` fuzz target).
+fn check_post_processor(p: &Value) -> std::result::Result<(), String> {
+    match p.get("type").and_then(Value::as_str) {
+        Some("Sequence") => p.get("processors").and_then(Value::as_array).map_or(Ok(()), |ps| ps.iter().try_for_each(check_post_processor)),
+        Some("TemplateProcessing") => {
+            let defined = p.get("special_tokens").and_then(Value::as_object);
+            for (name, t) in defined.into_iter().flatten() {
+                let len = |k: &str| t.get(k).and_then(Value::as_array).map(Vec::len);
+                if len("ids") != len("tokens") {
+                    return Err(format!("post_processor: special token `{name}` has {:?} ids but {:?} tokens", len("ids"), len("tokens")));
+                }
+            }
+            for template in ["single", "pair"] {
+                for piece in p.get(template).and_then(Value::as_array).into_iter().flatten() {
+                    if let Some(id) = piece.get("SpecialToken").and_then(|t| t.get("id")).and_then(Value::as_str) {
+                        if !defined.is_some_and(|d| d.contains_key(id)) {
+                            return Err(format!("post_processor: the `{template}` template names the special token `{id}`, which `special_tokens` does not define"));
+                        }
+                    }
+                }
+            }
+            Ok(())
+        }
         _ => Ok(()),
     }
 }
@@ -167,5 +197,20 @@ mod tests {
         assert_eq!(cuts.len(), 1);
         assert!(long.is_char_boundary(cuts[0]) && cuts[0] == MAX_WORD_BYTES);
         assert_eq!(long_word_cuts(&"x".repeat(3 * MAX_WORD_BYTES + 1)), vec![MAX_WORD_BYTES, 2 * MAX_WORD_BYTES, 3 * MAX_WORD_BYTES]);
+    }
+
+    /// Regression (the `tokenizer` fuzz target): a template naming a special
+    /// token its `special_tokens` lacks is refused at load, not a panic when encoding.
+    #[test]
+    fn a_template_with_an_undefined_special_token_is_refused() {
+        let data = include_bytes!("../tests/fixtures/fuzz/tokenizer-undefined-special-token.bin");
+        let split = data.iter().rposition(|&b| b == 0).unwrap_or(data.len());
+        let (json, text) = data.split_at(split);
+        match TextTokenizer::from_bytes("tokenizer.json", json, Some(json)) {
+            Ok(t) => {
+                let _ = t.encode(&String::from_utf8_lossy(text));
+            }
+            Err(e) => assert!(e.to_string().contains("special token"), "{e}"),
+        }
     }
 }
