@@ -7,6 +7,8 @@
 //! cover the plot), and the plot; bar charts lay their bars out horizontally,
 //! one row per category, so category names never collide, whatever the width.
 
+pub mod lines;
+
 use plotters::chart::MeshStyle;
 use plotters::coord::Shift;
 use plotters::coord::ranged1d::{AsRangedCoord, Ranged};

@@ -1,5 +1,5 @@
 //! Long computations that keep the page responsive: benchmark tasks through
-//! core's stepwise evaluator, and many texts scored batch by batch. Between
+//! core's stepwise evaluator, and membership checks through core's `run_check`. Between
 //! steps the browser gets its event loop back (clicks, painting) and a cancel
 //! flag is checked.
 
@@ -8,7 +8,7 @@ use std::rc::Rc;
 
 use serde::{Deserialize, Serialize};
 
-use tinyeval_core::scoring::score_batch;
+use tinyeval_core::membership::{CheckItem, CheckOptions, CheckProgress, CheckReport, run_check};
 use tinyeval_core::statistics::thin_curve;
 use tinyeval_core::tasks::{EvalOptions, EvalProgress, TaskResult, evaluate_task_stepwise};
 use tinyeval_core::{Error, LanguageModel, TextScores};
@@ -101,39 +101,27 @@ pub async fn run_benchmark(
     Ok(Outcome::Done(()))
 }
 
-/// Scores `texts` with `model`, `batch_size` windows per forward pass (as
-/// [`LanguageModel::score_texts`] does, with a yield between batches);
-/// `on_progress(texts done, texts)`.
-pub async fn score_texts_stepwise(
+/// Runs core's membership check, giving the page its event loop back after
+/// every forward pass; `on_progress` sees each pass's requests done.
+pub async fn run_membership_check(
     model: &LanguageModel,
-    texts: &[String],
-    batch_size: usize,
-    cancel: &Cell<bool>,
-    on_progress: impl Fn(usize, usize),
-) -> Result<Outcome<Vec<TextScores>>, String> {
-    let plans = texts.iter().map(|t| model.plan_text(t)).collect::<Result<Vec<_>, _>>().map_err(|e| e.to_string())?;
-    // Which text each request belongs to, to count finished texts.
-    let owner: Vec<usize> = plans.iter().enumerate().flat_map(|(i, p)| std::iter::repeat_n(i, p.requests.len())).collect();
-    let requests: Vec<_> = plans.iter().flat_map(|p| p.requests.iter().cloned()).collect();
-    let mut scores = Vec::with_capacity(requests.len());
-    for batch in requests.chunks(batch_size.max(1)) {
-        scores.extend(score_batch(&model.decoder, batch).await.map_err(|e| e.to_string())?);
-        let texts_done = if scores.len() == requests.len() { texts.len() } else { owner[scores.len()] };
-        on_progress(texts_done, texts.len());
-        if yield_now(cancel).await.is_err() {
-            return Ok(Outcome::Cancelled);
-        }
+    reference: Option<&LanguageModel>,
+    items: Vec<CheckItem>,
+    options: &CheckOptions,
+    cancel: Rc<Cell<bool>>,
+    on_progress: impl Fn(CheckProgress),
+) -> Result<Outcome<CheckReport>, String> {
+    let result = run_check(model, reference, items, options, |p| {
+        on_progress(p);
+        let cancel = cancel.clone();
+        async move { yield_now(&cancel).await }
+    })
+    .await;
+    match result {
+        Ok(report) => Ok(Outcome::Done(report)),
+        Err(Error::Cancelled) => Ok(Outcome::Cancelled),
+        Err(e) => Err(e.to_string()),
     }
-    let mut scores = scores.into_iter();
-    Ok(Outcome::Done(
-        plans
-            .into_iter()
-            .map(|plan| {
-                let mine = scores.by_ref().take(plan.requests.len()).collect();
-                model.finish_text(plan, mine)
-            })
-            .collect(),
-    ))
 }
 
 /// Where the scoring of one text is.
@@ -212,13 +200,15 @@ pub struct DetectionRun {
 }
 
 impl DetectionRun {
-    pub fn new(model: &str, texts: &str, k: f64, items: &[crate::contamination::Item], results: &[crate::contamination::MethodResult]) -> Self {
-        let methods = results
+    /// A finished check's methods (not the blind baseline, which never sees the model).
+    pub fn new(model: &str, texts: &str, report: &CheckReport) -> Self {
+        let methods = report
+            .metrics
             .iter()
-            .filter_map(|r| {
-                let m = r.metrics.as_ref().ok()?;
+            .filter_map(|(method, s)| {
+                let m = &s.as_ref().ok()?.metrics;
                 Some(MethodRoc {
-                    method: r.method.name().to_string(),
+                    method: method.name().to_string(),
                     auroc: m.auroc,
                     tpr_at_1_fpr: m.tpr_at_1_fpr,
                     tpr_at_5_fpr: m.tpr_at_5_fpr,
@@ -227,8 +217,8 @@ impl DetectionRun {
                 })
             })
             .collect();
-        let members = items.iter().filter(|i| i.member).count();
-        Self { model: model.to_string(), texts: texts.to_string(), k, members, non_members: items.len() - members, methods }
+        let members = crate::contamination::members(&report.items);
+        Self { model: model.to_string(), texts: texts.to_string(), k: report.k, members, non_members: report.items.len() - members, methods }
     }
 
     /// How the run is named in Compare's table and legend.

@@ -245,7 +245,7 @@ for (const [name, query, backend] of backends) {
     error = await labelled('cut.jsonl', '{"input": "a text", "label": 1}\n{"input": "cut\n');
     await expect(error).toContainText('cut.jsonl: line 2');
     error = await labelled('latin1.jsonl', notUtf8);
-    await expect(error).toContainText('latin1.jsonl: not UTF-8');
+    await expect(error).toContainText('latin1.jsonl: not valid UTF-8');
     await page.getByTestId('source-task').check();
     await page.getByTestId('mia-task').selectOption('demo_yesno');
     const manifest = async (name, content, problem) => {
@@ -259,7 +259,7 @@ for (const [name, query, backend] of backends) {
     await manifest('members.jsonl', '{"task": "demo_yesno", "split": "test", "idx": 0, "member": 1}\n{"task": "demo_yesno", "split": "test"}\n', /line 2/);
     await manifest('twos.jsonl', '{"task": "demo_yesno", "split": "test", "idx": 0, "member": 2}\n', /member/);
     await manifest('empty.jsonl', '', /no rows \(the file is empty\)/);
-    await manifest('othertask.jsonl', '{"task": "demo_sentiment", "split": "test", "idx": 0, "member": 1}\n', /no items of task demo_yesno/);
+    await manifest('othertask.jsonl', '{"task": "demo_sentiment", "split": "test", "idx": 0, "member": 1}\n', /no rows for task demo_yesno/);
 
     // Leaner-Eval questions: a broken line, a line without a question, not UTF-8.
     await openTab(page, 'leaner-eval');

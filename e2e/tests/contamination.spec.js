@@ -100,6 +100,128 @@ for (const [name, query, backend] of [
   });
 }
 
+/** Writes `rows` ({input, label}) as a labelled set; returns its path and counts. */
+function writeSet(name, rows) {
+  const dir = tempDir();
+  const file = path.join(dir, name);
+  fs.writeFileSync(file, rows.map((r) => JSON.stringify(r)).join('\n') + '\n');
+  return { dir, file, rows, members: rows.filter((r) => r.label === 1).length };
+}
+
+const frequencies = path.join('public', 'data', 'token_frequencies_gpt-2K_leaner-pretrain-10M-train.json');
+
+// ReCaLL reads every text after a prefix: on the software WebGPU adapter the set is small and short.
+for (const [name, query, backend, size] of [
+  ['CPU', '/?backend=cpu', 'cpu', 40],
+  ['WebGPU', '/?backend=webgpu', 'webgpu', 20],
+]) {
+  test(`checks a labelled set with ReCaLL and DC-PDD on ${name}: every method's AUROC and the blind baseline's equal tinyeval detect's; AUROC against k`, async ({ page, watched }, info) => {
+    const docs = demoDocs('demo_sentiment').slice(0, size);
+    const text = (d) => (backend === 'webgpu' ? d.sentence.split('. ')[0] + '.' : d.sentence);
+    const set = writeSet('recall.jsonl', docs.map((d, i) => ({ input: text(d), label: i % 3 === 0 ? 1 : 0 })));
+    await openReady(page, query, backend);
+    await openTab(page, 'contamination');
+    await page.getByTestId('source-labelled').check();
+    await page.getByTestId('labelled-upload').setInputFiles(set.file);
+    await expect(page.getByTestId('labelled-info')).toHaveText(`recall.jsonl: ${size} texts, ${set.members} members`);
+    await expect(page.getByTestId('recall-shots')).toBeHidden();
+    await page.getByTestId('method-recall').check();
+    await page.getByTestId('method-dcpdd').check();
+    await expect(page.getByTestId('recall-shots')).toHaveValue('4');
+    await expect(page.getByTestId('dcpdd-note')).toContainText('bundled with the site');
+    await runCheck(page);
+
+    // The prefix: the first 4 non-members, left out of the check.
+    const shots = set.rows.map((r, i) => [r, String(i + 1)]).filter(([r]) => r.label === 0).slice(0, 4).map(([, line]) => line);
+    await expect(page.getByTestId('recall-prefix-info')).toHaveAttribute('data-count', '4');
+    await expect(page.getByTestId('recall-prefix-info')).toContainText(`(${shots.join(', ')})`);
+    const checked = size - 4;
+    await expect(page.getByTestId('mia-status')).toHaveText(`Done: ${checked} texts (${set.members} members) checked with 6 method(s)`);
+
+    const rows = await detectionRows(page);
+    expect(rows.map((r) => r.method)).toEqual(['loss', 'zlib', 'mink', 'minkpp', 'recall', 'dcpdd']);
+    const out = path.join(set.dir, 'out');
+    runCli(['detect', '--model', defaultModel, '--data', set.file, '--methods', 'loss,zlib,mink,minkpp,recall,dcpdd', '--recall_shots', '4',
+      '--frequencies', frequencies, '--output_path', out]);
+    const summary = JSON.parse(fs.readFileSync(path.join(out, 'summary.json'), 'utf8'));
+    expect(summary.recall_prefix.items).toEqual(shots);
+    expect(summary.n).toBe(checked);
+    const oneSwap = 1 / (set.members * (checked - set.members));
+    for (const r of rows) {
+      const want = summary.methods[r.method];
+      expect(want, `CLI summary for ${r.method}`).toBeTruthy();
+      expect(Math.abs(r.auroc - want.auroc), `${r.method} AUROC ${r.auroc} vs ${want.auroc}`).toBeLessThanOrEqual(oneSwap + 1e-12);
+    }
+    // The blind baseline never sees the model: the same folds and the same numbers.
+    const blind = Number(await page.getByTestId('blind-row').getAttribute('data-auroc'));
+    expect(Math.abs(blind - summary.blind_baseline.metrics.auroc), `blind ${blind} vs ${summary.blind_baseline.metrics.auroc}`).toBeLessThanOrEqual(1e-9);
+    await expect(page.getByTestId('blind-warning')).toHaveCount(summary.warning ? 1 : 0);
+    console.log(`${name}: AUROC ${rows.map((r) => `${r.method} ${r.auroc.toFixed(4)}`).join(', ')}, blind ${blind.toFixed(4)}`);
+
+    await expect(page.getByTestId('chart-roc')).toContainText('blind baseline (AUROC');
+    await expect(page.getByTestId('chart-roc')).toContainText('recall (AUROC');
+    const sweep = page.getByTestId('chart-k-sweep');
+    await expect(sweep.locator('svg')).toBeVisible();
+    await expect(sweep).toContainText('AUROC against k');
+    for (const m of ['mink', 'minkpp']) await expect(sweep).toContainText(m);
+    // One line per method (legend marks have 2 points), 11 values of k each.
+    const lines = await sweep.locator('svg polyline[stroke-width="3"]').evaluateAll((ps) => ps.map((p) => p.getAttribute('points').trim().split(/\s+/).length));
+    expect(lines.filter((n) => n === summary.k_sweep[0].k.length)).toHaveLength(2);
+    await page.getByTestId('chart-k-sweep').scrollIntoViewIfNeeded();
+    await page.screenshot({ path: info.outputPath(`contamination-recall-${backend}.png`), fullPage: true });
+  });
+}
+
+test('DC-PDD on a model of another vocabulary needs a corpus of its own: counted on the page as tinyeval detect counts it', async ({ page, watched }) => {
+  // llama-sp: a random reference model with a SentencePiece vocabulary of 1000 (the bundled counts are gpt-2K's 2000).
+  const model = path.join(repoRoot, 'core', 'tests', 'fixtures', 'models', 'llama-sp');
+  const docs = demoDocs('demo_sentiment');
+  const set = writeSet('sp.jsonl', docs.slice(0, 20).map((d, i) => ({ input: d.sentence, label: i % 2 })));
+  const corpus = path.join(set.dir, 'corpus.jsonl');
+  fs.writeFileSync(corpus, docs.slice(100, 160).map((d) => JSON.stringify({ text: d.sentence })).join('\n') + '\n');
+  await openReady(page, `/?backend=cpu&model=${encodeURIComponent('fixtures/models/llama-sp/')}`, 'cpu');
+  await openTab(page, 'contamination');
+  await page.getByTestId('source-labelled').check();
+  await page.getByTestId('labelled-upload').setInputFiles(set.file);
+  for (const m of ['zlib', 'mink', 'minkpp']) await page.getByTestId(`method-${m}`).uncheck();
+  await page.getByTestId('method-dcpdd').check();
+  await expect(page.getByTestId('dcpdd-note')).toContainText("This model's vocabulary has 1000 tokens");
+  await expect(page.getByTestId('dcpdd-note')).toContainText('DC-PDD needs a corpus of its own');
+  const before = Number(await page.getByTestId('mia-status').getAttribute('data-finished-runs'));
+  await page.getByTestId('mia-run').click();
+  expect(await waitForRun(page, 'mia-status', before)).toMatch(/^Error: dcpdd: This model's vocabulary has 1000 tokens/);
+  await page.getByTestId('dcpdd-corpus').setInputFiles(corpus);
+  await expect(page.getByTestId('dcpdd-note')).toContainText('corpus.jsonl (counted with the target model');
+  await runCheck(page);
+  const rows = await detectionRows(page);
+  expect(rows.map((r) => r.method)).toEqual(['loss', 'dcpdd']);
+  const out = path.join(set.dir, 'out');
+  runCli(['detect', '--model', model, '--data', set.file, '--methods', 'loss,dcpdd', '--frequencies', corpus, '--output_path', out]);
+  const summary = JSON.parse(fs.readFileSync(path.join(out, 'summary.json'), 'utf8'));
+  for (const r of rows) expect(Math.abs(r.auroc - summary.methods[r.method].auroc), r.method).toBeLessThanOrEqual(1 / 100 + 1e-12);
+});
+
+test('warns when the blind baseline tells members from non-members by their words alone', async ({ page, watched }, info) => {
+  const castles = ['old', 'tall', 'stone', 'grey', 'quiet', 'big', 'dark', 'cold', 'high', 'royal', 'empty', 'red'];
+  const phones = ['new', 'small', 'black', 'cheap', 'loud', 'thin', 'smart', 'broken', 'blue', 'white', 'fast', 'old'];
+  const rows = [
+    ...castles.map((w) => ({ input: `The ${w} castle stood on the hill. Its towers and walls were made of stone.`, label: 1 })),
+    ...phones.map((w) => ({ input: `My ${w} phone rang in my bag. I looked at the screen and the battery.`, label: 0 })),
+  ];
+  const set = writeSet('castles.jsonl', rows);
+  await openReady(page, '/?backend=cpu', 'cpu');
+  await openTab(page, 'contamination');
+  await page.getByTestId('source-labelled').check();
+  await page.getByTestId('labelled-upload').setInputFiles(set.file);
+  await runCheck(page);
+  await expect(page.getByTestId('detection-row')).toHaveCount(4);
+  const blind = Number(await page.getByTestId('blind-row').getAttribute('data-auroc'));
+  expect(blind).toBeGreaterThanOrEqual(0.9);
+  await expect(page.getByTestId('blind-warning')).toBeVisible();
+  await expect(page.getByTestId('blind-warning')).toContainText('the blind baseline, which never sees the model, reaches AUROC');
+  await page.screenshot({ path: info.outputPath('contamination-blind-warning.png'), fullPage: true });
+});
+
 test('checks a benchmark task with a membership manifest; a bad manifest line is named', async ({ page, watched }, info) => {
   const dir = tempDir();
   const docs = demoDocs('demo_yesno').slice(0, 30);
@@ -125,6 +247,53 @@ test('checks a benchmark task with a membership manifest; a bad manifest line is
   expect(await waitForRun(page, 'mia-status', before)).toMatch(/^Error: bad\.jsonl: line 2/);
   // The last results stay on the page.
   await expect(page.getByTestId('detection-row')).toHaveCount(4);
+});
+
+test('the dose response of the dose-response twin on a demo task equals tinyeval contamination\'s: a table per exposure count and AUROC against exposures', async ({ page, watched }, info) => {
+  const model = 'tinyhelen-1m-dose';
+  const manifest = path.join(repoRoot, 'public', 'models', model, 'membership.jsonl');
+  const limit = 120;
+  await openReady(page, '/?backend=cpu', 'cpu');
+  await page.getByTestId('target-builtin').selectOption(model);
+  await page.getByTestId('target-load-builtin').click();
+  await expect(page.getByTestId('model-status').locator('[data-ready="true"]')).toContainText(`${model} · `);
+  await openTab(page, 'contamination');
+  // The manifest follows the target model when it has one.
+  await expect(page.getByTestId('manifest-url')).toHaveValue(`models/${model}/membership.jsonl`);
+  await page.getByTestId('mia-task').selectOption('demo_sentiment');
+  await page.getByTestId('mia-limit').fill(String(limit));
+  await runCheck(page);
+
+  const rows = await page.getByTestId('dose-row').evaluateAll((rs) =>
+    rs.map((r) => ({
+      count: Number(r.dataset.count),
+      members: Number(r.dataset.members),
+      held_out: Number(r.dataset.heldOut),
+      aurocs: [...r.querySelectorAll('[data-testid="dose-cell"]')].map((c) => [c.dataset.method, Number(c.dataset.auroc)]),
+    })),
+  );
+  const dir = tempDir();
+  runCli(['contamination', '--model', path.join(repoRoot, 'public', 'models', model), '--tasks', 'demo_sentiment', '--manifest', manifest,
+    '--methods', 'loss,zlib,mink,minkpp', '--limit', String(limit), '--output_path', dir]);
+  const want = JSON.parse(fs.readFileSync(path.join(dir, 'contamination_summary.json'), 'utf8')).tasks.demo_sentiment.dose_response;
+  expect(want.length).toBeGreaterThan(1);
+  expect(rows.map((r) => [r.count, r.members, r.held_out])).toEqual(want.map((r) => [r.count, r.members, r.held_out]));
+  for (const [i, r] of rows.entries()) {
+    expect(r.aurocs.map(([m]) => m)).toEqual(want[i].aurocs.map(([m]) => m));
+    const oneSwap = 1 / (r.members * r.held_out);
+    for (const [j, [m, a]] of r.aurocs.entries()) {
+      expect(Math.abs(a - want[i].aurocs[j][1]), `${r.count}x ${m}: ${a} vs ${want[i].aurocs[j][1]}`).toBeLessThanOrEqual(oneSwap + 1e-12);
+    }
+  }
+  console.log(`dose response (mink): ${rows.map((r) => `${r.count}x ${r.aurocs.find(([m]) => m === 'mink')[1].toFixed(3)}`).join(', ')}`);
+  const chart = page.getByTestId('chart-dose');
+  await expect(chart.locator('svg')).toBeVisible();
+  await expect(chart).toContainText('AUROC against exposures');
+  for (const r of rows) await expect(chart).toContainText(`${r.count}×`);
+  const lines = await chart.locator('svg polyline[stroke-width="3"]').evaluateAll((ps) => ps.map((p) => p.getAttribute('points').trim().split(/\s+/).length));
+  expect(lines.filter((n) => n === rows.length)).toHaveLength(4);
+  await chart.scrollIntoViewIfNeeded();
+  await page.screenshot({ path: info.outputPath('contamination-dose.png'), fullPage: true });
 });
 
 test('checks a pasted passage: detection scores and the lowest k% of tokens marked', async ({ page, watched }) => {

@@ -4,14 +4,20 @@
 mod bench_results;
 mod benchmarks_tab;
 mod chart;
+mod check_items;
+mod check_methods;
+mod check_results;
 mod column_heads;
 mod compare_tab;
 mod contamination_tab;
+mod dose_panel;
 mod leaner_eval_tab;
 mod models_tab;
 mod overlap_panel;
+mod passage_check;
 mod permalink;
 mod probe_results;
+mod run_state;
 mod token_view;
 
 use std::rc::Rc;
