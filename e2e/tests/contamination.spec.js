@@ -249,11 +249,14 @@ test('checks a benchmark task with a membership manifest; a bad manifest line is
   await expect(page.getByTestId('detection-row')).toHaveCount(4);
 });
 
-test('the dose response of the dose-response twin on a demo task equals tinyeval contamination\'s: a table per exposure count and AUROC against exposures', async ({ page, watched }, info) => {
+// WebGPU here is a slow software adapter: a smaller slice of the manifest there.
+for (const [name, query, backend, limit] of [
+  ['CPU', '/?backend=cpu', 'cpu', 120],
+  ['WebGPU', '/?backend=webgpu', 'webgpu', 36],
+]) test(`the dose response of the dose-response twin on a demo task equals tinyeval contamination's on ${name}: a table per exposure count and AUROC against exposures`, async ({ page, watched }, info) => {
   const model = 'tinyhelen-1m-dose';
   const manifest = path.join(repoRoot, 'public', 'models', model, 'membership.jsonl');
-  const limit = 120;
-  await openReady(page, '/?backend=cpu', 'cpu');
+  await openReady(page, query, backend);
   await page.getByTestId('target-builtin').selectOption(model);
   await page.getByTestId('target-load-builtin').click();
   await expect(page.getByTestId('model-status').locator('[data-ready="true"]')).toContainText(`${model} · `);
@@ -293,7 +296,7 @@ test('the dose response of the dose-response twin on a demo task equals tinyeval
   const lines = await chart.locator('svg polyline[stroke-width="3"]').evaluateAll((ps) => ps.map((p) => p.getAttribute('points').trim().split(/\s+/).length));
   expect(lines.filter((n) => n === rows.length)).toHaveLength(4);
   await chart.scrollIntoViewIfNeeded();
-  await page.screenshot({ path: info.outputPath('contamination-dose.png'), fullPage: true });
+  await page.screenshot({ path: info.outputPath(`contamination-dose-${backend}.png`), fullPage: true });
 });
 
 test('checks a pasted passage: detection scores and the lowest k% of tokens marked', async ({ page, watched }) => {
