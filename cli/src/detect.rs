@@ -41,12 +41,12 @@ pub struct DetectArgs {
 pub fn run(args: DetectArgs) -> Result<()> {
     let data = args.data.display().to_string();
     let items = parse_labelled_set(&data, &tinyeval_core::files::read_data_file(&args.data)?)?;
+    std::fs::create_dir_all(&args.output_path).with_context(|| format!("{}: cannot create", args.output_path.display()))?;
     let device = device(args.check.backend)?;
     let model = crate::load_model(&args.model, &device)?;
     let base = [Method::Loss, Method::Perplexity, Method::Zlib, Method::Lowercase, Method::MinK, Method::MinKPlusPlus];
     let options = args.check.options(&model, &base)?;
     let reference = args.check.ref_model.as_ref().map(|p| crate::load_model(p, &device)).transpose()?;
-    std::fs::create_dir_all(&args.output_path).with_context(|| format!("{}: cannot create", args.output_path.display()))?;
     let report = run_check(&model, reference.as_ref(), items, &options)?;
 
     let rows: Vec<_> = report

@@ -54,24 +54,16 @@ pub struct Question {
 /// The questions of a Leaner-Eval JSONL file (`{"question", "source", "hash"}`
 /// per line; only `question` is required). Errors name the file and line.
 pub fn parse_questions(file: &str, bytes: &[u8]) -> Result<Vec<Question>> {
-    let text = std::str::from_utf8(bytes).map_err(|e| {
-        let line = bytes[..e.valid_up_to()].iter().filter(|&&b| b == b'\n').count() + 1;
-        Error::bad_file(file, format!("line {line}: not valid UTF-8"))
-    })?;
     let mut out = Vec::new();
-    for (i, line) in text.lines().enumerate() {
-        if line.trim().is_empty() {
-            continue;
-        }
-        let bad = |p: String| Error::bad_file(file, format!("line {}: {p}", i + 1));
-        let v: Value = serde_json::from_str(line).map_err(|e| bad(format!("not valid JSON: {e}")))?;
+    for (line, v) in crate::jsonl::jsonl_rows(file, bytes)? {
+        let bad = |p: String| Error::bad_file(file, format!("line {line}: {p}"));
         let question = match v.get("question") {
             Some(Value::String(q)) => q.clone(),
             Some(_) => return Err(bad("field `question` is not a string".into())),
             None => return Err(bad("no `question` field".into())),
         };
         let string = |k: &str| v.get(k).and_then(Value::as_str).map(str::to_string);
-        out.push(Question { line: i + 1, question, source: string("source"), hash: string("hash") });
+        out.push(Question { line, question, source: string("source"), hash: string("hash") });
     }
     if out.is_empty() {
         return Err(Error::bad_file(file, "no questions (the file is empty)"));
@@ -135,14 +127,9 @@ pub fn pretrain_document(doc: &Value) -> Option<String> {
 /// The documents of a Leaner-Pretrain JSONL file ([`pretrain_document`] of
 /// each line). Errors name the file and line.
 pub fn parse_pretrain_documents(file: &str, bytes: &[u8]) -> Result<Vec<String>> {
-    let text = std::str::from_utf8(bytes).map_err(|e| Error::bad_file(file, format!("not valid UTF-8 ({e})")))?;
     let mut out = Vec::new();
-    for (i, line) in text.lines().enumerate() {
-        if line.trim().is_empty() {
-            continue;
-        }
-        let bad = |p: String| Error::bad_file(file, format!("line {}: {p}", i + 1));
-        let v: Value = serde_json::from_str(line).map_err(|e| bad(format!("not valid JSON: {e}")))?;
+    for (line, v) in crate::jsonl::jsonl_rows(file, bytes)? {
+        let bad = |p: String| Error::bad_file(file, format!("line {line}: {p}"));
         out.push(pretrain_document(&v).ok_or_else(|| bad("no `text`, `problem` or `prompt`/`response` field".into()))?);
     }
     Ok(out)

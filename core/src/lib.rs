@@ -10,6 +10,7 @@ pub mod error;
 pub mod files;
 pub mod generation;
 pub mod gguf;
+pub mod jsonl;
 pub mod judge;
 pub mod language_model;
 mod lbfgs;

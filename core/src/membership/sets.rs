@@ -43,15 +43,7 @@ fn json_rows(file: &str, bytes: &[u8]) -> Result<Vec<(usize, Value)>> {
             serde_json::from_str(text).map_err(|e| Error::bad_file(file, format!("not a valid JSON array: {e}")))?;
         return Ok(rows.into_iter().enumerate().map(|(i, v)| (i + 1, v)).collect());
     }
-    text.lines()
-        .enumerate()
-        .filter(|(_, l)| !l.trim().is_empty())
-        .map(|(i, l)| {
-            serde_json::from_str(l)
-                .map(|v| (i + 1, v))
-                .map_err(|e| Error::bad_file(file, format!("line {}: not valid JSON: {e}", i + 1)))
-        })
-        .collect()
+    crate::jsonl::jsonl_rows(file, bytes)
 }
 
 /// A 0/1 (or boolean) flag; `None` when the key is absent or null.

@@ -117,14 +117,9 @@ pub struct ProbeItem {
 impl ProbeTask {
     /// Items of a Leaner-GLUE JSONL file; errors name the file and line.
     pub fn parse_items(&self, file: &str, bytes: &[u8]) -> Result<Vec<ProbeItem>> {
-        let text = std::str::from_utf8(bytes).map_err(|e| Error::bad_file(file, format!("not valid UTF-8 ({e})")))?;
         let mut out = Vec::new();
-        for (i, line) in text.lines().enumerate() {
-            if line.trim().is_empty() {
-                continue;
-            }
-            let bad = |p: String| Error::bad_file(file, format!("line {}: {p}", i + 1));
-            let v: Value = serde_json::from_str(line).map_err(|e| bad(format!("not valid JSON: {e}")))?;
+        for (line, v) in crate::jsonl::jsonl_rows(file, bytes)? {
+            let bad = |p: String| Error::bad_file(file, format!("line {line}: {p}"));
             let parts = self
                 .fields
                 .iter()
