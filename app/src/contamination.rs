@@ -68,7 +68,7 @@ pub fn frequencies_from_files(model: &LanguageModel, files: &[LocalFile]) -> Res
 
 /// The bundled token counts (DC-PDD's default reference corpus).
 pub async fn fetch_default_frequencies() -> Result<TokenFrequencies, String> {
-    let bytes = crate::fetch::fetch_bytes(DEFAULT_FREQUENCIES_URL).await?;
+    let bytes = crate::browser::fetch::fetch_bytes(DEFAULT_FREQUENCIES_URL).await?;
     TokenFrequencies::parse_table(DEFAULT_FREQUENCIES_URL, &bytes).map_err(|e| e.to_string())
 }
 

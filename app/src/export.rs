@@ -5,11 +5,10 @@
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 use tinyeval_core::tasks::TaskResult;
-use wasm_bindgen::{JsCast, JsValue};
-use wasm_bindgen_futures::JsFuture;
+use wasm_bindgen::JsValue;
 
-use crate::fetch::js_error;
-use crate::probe_run::ProbeResult;
+use crate::browser::fetch::js_error;
+use tinyeval_core::probe::ProbeRun;
 use crate::runs::DetectionRun;
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -83,12 +82,12 @@ impl RunSummary {
     /// The linear probe's metrics: one row per probed task, split and metric,
     /// the task named `{task} {split}` as an import of `tinyeval probe`'s
     /// results file names it.
-    pub fn probe_metrics(results: &[ProbeResult]) -> Vec<MetricSummary> {
+    pub fn probe_metrics(results: &[ProbeRun]) -> Vec<MetricSummary> {
         results
             .iter()
             .flat_map(|r| {
                 r.splits.iter().flat_map(move |s| {
-                    let task = format!("{} {}", r.task, s.split);
+                    let task = format!("{} {}", r.task.run_name(), s.split);
                     s.metrics.iter().map(move |m| MetricSummary { task: task.clone(), metric: m.metric.name().to_string(), value: m.value, stderr: m.stderr })
                 })
             })
@@ -183,30 +182,6 @@ pub fn results_csv(results: &[TaskResult]) -> String {
     out
 }
 
-/// Offers `bytes` as a download named `filename`.
-pub fn download(filename: &str, mime: &str, bytes: &[u8]) -> Result<(), String> {
-    let parts = js_sys::Array::of1(&js_sys::Uint8Array::from(bytes));
-    let options = web_sys::BlobPropertyBag::new();
-    options.set_type(mime);
-    let blob = web_sys::Blob::new_with_u8_array_sequence_and_options(&parts, &options).map_err(|e| js_error(&e))?;
-    let url = web_sys::Url::create_object_url_with_blob(&blob).map_err(|e| js_error(&e))?;
-    click_link(filename, &url)?;
-    web_sys::Url::revoke_object_url(&url).map_err(|e| js_error(&e))
-}
-
-fn click_link(filename: &str, href: &str) -> Result<(), String> {
-    let document = web_sys::window().and_then(|w| w.document()).ok_or("no document")?;
-    let a: web_sys::HtmlAnchorElement = document
-        .create_element("a")
-        .map_err(|e| js_error(&e))?
-        .dyn_into()
-        .map_err(|_| "not an anchor")?;
-    a.set_href(href);
-    a.set_download(filename);
-    a.click();
-    Ok(())
-}
-
 /// A chart's SVG as a standalone file: `currentColor` resolved to `ink`, on `paper`.
 pub fn standalone_svg(svg: &str, ink: &str, paper: &str) -> String {
     let svg = svg.replace("currentColor", ink);
@@ -215,39 +190,6 @@ pub fn standalone_svg(svg: &str, ink: &str, paper: &str) -> String {
         Some(at) => format!("{}<rect width=\"100%\" height=\"100%\" fill=\"{paper}\"/>{}", &svg[..at], &svg[at..]),
         None => svg,
     }
-}
-
-/// Draws an SVG onto an offscreen canvas (twice its size, for sharpness) and
-/// offers the PNG as a download.
-pub async fn download_png(filename: &str, svg: &str) -> Result<(), String> {
-    let document = web_sys::window().and_then(|w| w.document()).ok_or("no document")?;
-    let svg = if svg.contains("xmlns=") { svg.to_string() } else { svg.replacen("<svg ", "<svg xmlns=\"http://www.w3.org/2000/svg\" ", 1) };
-    let url = format!("data:image/svg+xml;charset=utf-8,{}", String::from(js_sys::encode_uri_component(&svg)));
-    let image = web_sys::HtmlImageElement::new().map_err(|e| js_error(&e))?;
-    let loaded = js_sys::Promise::new(&mut |resolve, reject| {
-        image.set_onload(Some(&resolve));
-        image.set_onerror(Some(&reject));
-    });
-    image.set_src(&url);
-    JsFuture::from(loaded).await.map_err(|_| "the chart could not be drawn as an image".to_string())?;
-    let canvas: web_sys::HtmlCanvasElement = document
-        .create_element("canvas")
-        .map_err(|e| js_error(&e))?
-        .dyn_into()
-        .map_err(|_| "not a canvas")?;
-    canvas.set_width(1440);
-    canvas.set_height(800);
-    let context: web_sys::CanvasRenderingContext2d = canvas
-        .get_context("2d")
-        .map_err(|e| js_error(&e))?
-        .ok_or("no 2D canvas")?
-        .dyn_into()
-        .map_err(|_| "not a 2D context")?;
-    context
-        .draw_image_with_html_image_element_and_dw_and_dh(&image, 0.0, 0.0, 1440.0, 800.0)
-        .map_err(|e| js_error(&e))?;
-    let png = canvas.to_data_url_with_type("image/png").map_err(|e| js_error(&e))?;
-    click_link(filename, &png)
 }
 
 /// What a permalink carries: the view, and the runs' settings and aggregate

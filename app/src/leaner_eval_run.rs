@@ -8,19 +8,15 @@
 //! metrics, judge scores and ratings as JSONL or CSV.
 
 use std::cell::Cell;
-use std::collections::BTreeMap;
 
-use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 use tinyeval_core::judge::{self, JudgeScores};
-use tinyeval_core::leaner_eval::{self, Aggregate, Question, ResponseMetrics, Vocabulary};
+use tinyeval_core::leaner_eval::{self, AnswerEvent, HUMAN_COLUMNS, JUDGE_COLUMNS, Question, Response, ScoredResponse, Vocabulary, answer_questions, question_id};
 use tinyeval_core::tokenizer::TextTokenizer;
-use tinyeval_core::{Error, GenerationConfig, Generator, LanguageModel};
-use wasm_bindgen::{JsCast, JsValue};
-use wasm_bindgen_futures::JsFuture;
+use tinyeval_core::{Error, GenerationConfig, LanguageModel};
 
 use crate::export::{MetricSummary, RunSummary, Sampling, Settings, csv_field};
-use crate::fetch::{fetch_bytes, js_error};
+use crate::browser::fetch::{fetch_bytes, post_json};
 use crate::model_loading::LocalFile;
 use crate::runs::{Outcome, now_seconds, yield_now};
 
@@ -146,14 +142,6 @@ pub async fn build_vocabulary(
     Ok(Outcome::Done(vocabulary))
 }
 
-/// One answered question.
-#[derive(Clone, Debug, PartialEq)]
-pub struct Response {
-    pub text: String,
-    pub stop_reason: String,
-    pub metrics: ResponseMetrics,
-}
-
 /// Where a generation run is.
 #[derive(Clone, Debug, PartialEq)]
 pub struct GenerationProgress {
@@ -164,10 +152,10 @@ pub struct GenerationProgress {
     pub tokens_per_second: f64,
 }
 
-/// Answers `questions` one after the other. `on_piece(i, text)` gets each
-/// piece of question `i`'s response as it settles, `on_done(i, response)` the
-/// finished response with its metrics. Stops before the next token once
-/// `cancel` is set.
+/// Answers `questions` through core's [`answer_questions`] (what `tinyeval
+/// leaner-eval` calls), giving the page its event loop back after every token.
+/// `on_piece(i, text)` gets each settled piece of question `i`'s response,
+/// `on_done(i, response)` the finished response with its metrics.
 pub async fn generate_responses(
     model: &LanguageModel,
     questions: &[Question],
@@ -177,43 +165,32 @@ pub async fn generate_responses(
     on_progress: impl Fn(GenerationProgress),
     on_piece: impl Fn(usize, &str),
     on_done: impl Fn(usize, Response),
-) -> Result<Outcome<()>, String> {
+) -> Result<Outcome<Vec<ScoredResponse>>, String> {
     let started = now_seconds();
-    let mut tokens = 0;
-    let progress = |question: usize, tokens: usize| GenerationProgress {
-        question,
-        questions: questions.len(),
-        tokens,
-        tokens_per_second: tokens as f64 / (now_seconds() - started).max(1e-9),
-    };
-    for (i, q) in questions.iter().enumerate() {
-        let prompt = leaner_eval::prompt(&q.question);
-        let mut generator = Generator::new(model, &prompt, config).map_err(|e| format!("question {}: {e}", q.line))?;
-        on_progress(progress(i, tokens));
-        loop {
-            if yield_now(cancel).await.is_err() {
-                return Ok(Outcome::Cancelled);
-            }
-            match generator.next_token().await {
-                Ok(Some(token)) => {
-                    tokens += 1;
-                    if !token.text.is_empty() {
-                        on_piece(i, &token.text);
-                    }
-                    on_progress(progress(i, tokens));
+    let result = answer_questions(model, questions, config, vocabulary, |p| {
+        let question = match p.event {
+            AnswerEvent::Started { question } => question,
+            AnswerEvent::Token { question, text } => {
+                if !text.is_empty() {
+                    on_piece(question, text);
                 }
-                Ok(None) => break,
-                Err(Error::Cancelled) => return Ok(Outcome::Cancelled),
-                Err(e) => return Err(format!("question {}: {e}", q.line)),
+                question
             }
-        }
-        let generation = generator.finish();
-        // As the CLI: the metrics count the tokens of the response's text (cut before the stop string).
-        let ids = model.tokenizer.encode_plain(&generation.text, false).map_err(|e| e.to_string())?;
-        let metrics = leaner_eval::response_metrics(&generation.text, &ids, vocabulary);
-        on_done(i, Response { text: generation.text, stop_reason: generation.stop_reason.to_string(), metrics });
+            AnswerEvent::Answered { question, response } => {
+                on_done(question, response.clone());
+                question
+            }
+        };
+        let tokens_per_second = p.tokens as f64 / (now_seconds() - started).max(1e-9);
+        on_progress(GenerationProgress { question, questions: p.questions, tokens: p.tokens, tokens_per_second });
+        yield_now(cancel)
+    })
+    .await;
+    match result {
+        Ok(rows) => Ok(Outcome::Done(rows)),
+        Err(Error::Cancelled) => Ok(Outcome::Cancelled),
+        Err(e) => Err(e.to_string()),
     }
-    Ok(Outcome::Done(()))
 }
 
 /// An OpenAI-compatible chat endpoint used as a judge.
@@ -233,36 +210,6 @@ pub async fn fetch_judge_prompt(base: &str) -> Result<String, String> {
     let template = String::from_utf8(bytes).map_err(|e| format!("{url}: not UTF-8 ({e})"))?;
     judge::judge_prompt(&template, "", "").map_err(|e| format!("{url}: {e}"))?;
     Ok(template)
-}
-
-/// POSTs a JSON body; the HTTP status and the reply's text.
-async fn post_json(url: &str, body: &str, key: &str) -> Result<(u16, String), String> {
-    let headers = web_sys::Headers::new().map_err(|e| js_error(&e))?;
-    headers.set("Content-Type", "application/json").map_err(|e| js_error(&e))?;
-    if !key.is_empty() {
-        headers.set("Authorization", &format!("Bearer {key}")).map_err(|e| format!("the key cannot be sent as a header ({})", js_error(&e)))?;
-    }
-    let init = web_sys::RequestInit::new();
-    init.set_method("POST");
-    init.set_headers(&headers);
-    init.set_body(&JsValue::from_str(body));
-    let window = web_sys::window().ok_or("no window")?;
-    let response: web_sys::Response = JsFuture::from(window.fetch_with_str_and_init(url, &init))
-        .await
-        .map_err(|e| {
-            format!(
-                "judge: POST {url}: request failed ({}); is the endpoint running, and does it allow requests from this page (CORS)?",
-                js_error(&e)
-            )
-        })?
-        .dyn_into()
-        .map_err(|_| format!("POST {url}: not an HTTP response"))?;
-    let text = JsFuture::from(response.text().map_err(|e| js_error(&e))?)
-        .await
-        .map_err(|e| format!("POST {url}: cannot read the reply ({})", js_error(&e)))?
-        .as_string()
-        .unwrap_or_default();
-    Ok((response.status(), text))
 }
 
 /// The judge's scores of one response, or what went wrong (the endpoint's own
@@ -285,156 +232,11 @@ pub async fn judge_response(endpoint: &JudgeEndpoint, template: &str, question: 
         .map_err(|e| e.to_string())
 }
 
-/// A person's 0–5 scores of one response (`None` = not rated yet).
-#[derive(Clone, Copy, Debug, Default, PartialEq, Serialize, Deserialize)]
-pub struct HumanRating {
-    pub grammar: Option<u8>,
-    pub coherence: Option<u8>,
-    pub specificity: Option<u8>,
-}
-
-/// The three criteria, TinyHelen's, in the judge's order.
-pub const CRITERIA: [&str; 3] = ["grammar", "coherence", "specificity"];
-
-impl HumanRating {
-    pub fn get(&self, criterion: &str) -> Option<u8> {
-        match criterion {
-            "grammar" => self.grammar,
-            "coherence" => self.coherence,
-            _ => self.specificity,
-        }
-    }
-
-    pub fn set(&mut self, criterion: &str, score: Option<u8>) {
-        let slot = match criterion {
-            "grammar" => &mut self.grammar,
-            "coherence" => &mut self.coherence,
-            _ => &mut self.specificity,
-        };
-        *slot = score.filter(|s| *s <= 5);
-    }
-
-    pub fn is_empty(&self) -> bool {
-        *self == Self::default()
-    }
-}
-
-/// A question's id: its `hash` when the file has one, else its line.
-pub fn question_id(q: &Question) -> String {
-    q.hash.clone().unwrap_or_else(|| format!("line-{}", q.line))
-}
-
-fn local_storage() -> Option<web_sys::Storage> {
-    web_sys::window()?.local_storage().ok().flatten()
-}
-
-/// The `localStorage` key of a rating: per model and question, so that a
-/// reload (or another run of the same model) finds it again.
-fn rating_key(model: &str, question: &Question) -> String {
-    format!("tinyeval.leaner-eval.rating\u{1f}{model}\u{1f}{}", question_id(question))
-}
-
-pub fn stored_rating(model: &str, question: &Question) -> HumanRating {
-    local_storage()
-        .and_then(|s| s.get_item(&rating_key(model, question)).ok().flatten())
-        .and_then(|json| serde_json::from_str(&json).ok())
-        .unwrap_or_default()
-}
-
-/// Keeps a rating on this device (an empty one is removed).
-pub fn store_rating(model: &str, question: &Question, rating: &HumanRating) -> Result<(), String> {
-    let storage = local_storage().ok_or("this browser keeps no localStorage; ratings last until the page is closed")?;
-    let key = rating_key(model, question);
-    let stored = if rating.is_empty() {
-        storage.remove_item(&key)
-    } else {
-        storage.set_item(&key, &serde_json::to_string(rating).map_err(|e| e.to_string())?)
-    };
-    stored.map_err(|e| format!("the rating could not be kept on this device ({})", js_error(&e)))
-}
-
-/// Where the judge's key is kept when the user asks for it to be remembered.
-const KEY_STORAGE: &str = "tinyeval.leaner-eval.judge-key";
-
-/// The judge's key remembered on this device, if any.
-pub fn remembered_key() -> Option<String> {
-    local_storage()?.get_item(KEY_STORAGE).ok().flatten()
-}
-
-/// Remembers the key on this device (`Some`), or forgets it (`None`).
-pub fn remember_key(key: Option<&str>) -> Result<(), String> {
-    let storage = local_storage().ok_or("this browser keeps no localStorage")?;
-    match key {
-        Some(k) => storage.set_item(KEY_STORAGE, k),
-        None => storage.remove_item(KEY_STORAGE),
-    }
-    .map_err(|e| js_error(&e))
-}
-
-/// One row of the exports: a question with its response and every score it has.
-#[derive(Clone, Debug, PartialEq)]
-pub struct ScoredResponse {
-    pub doc_id: usize,
-    pub question: Question,
-    pub response: Response,
-    pub judge: Option<Result<JudgeScores, String>>,
-    pub human: HumanRating,
-}
-
-const JUDGE_COLUMNS: [&str; 3] = ["judge_grammar", "judge_coherence", "judge_specificity"];
-const HUMAN_COLUMNS: [&str; 3] = ["human_grammar", "human_coherence", "human_specificity"];
-
-fn judge_triple(judge: &Option<Result<JudgeScores, String>>) -> [Option<f64>; 3] {
-    match judge {
-        Some(Ok(s)) => [Some(s.grammar), Some(s.coherence), Some(s.specificity)],
-        _ => [None; 3],
-    }
-}
-
-fn human_triple(h: &HumanRating) -> [Option<f64>; 3] {
-    CRITERIA.map(|c| h.get(c).map(f64::from))
-}
-
-/// Every metric's per-response values: the judge-free ones, the judge's when
-/// any response was judged, the people's when any was rated.
-fn columns(rows: &[ScoredResponse]) -> BTreeMap<String, Vec<Option<f64>>> {
-    let mut columns: BTreeMap<String, Vec<Option<f64>>> = BTreeMap::new();
-    let judged = rows.iter().any(|r| r.judge.is_some());
-    let rated = rows.iter().any(|r| !r.human.is_empty());
-    for r in rows {
-        for (name, value) in r.response.metrics.named() {
-            columns.entry(name.to_string()).or_default().push(value);
-        }
-        if judged {
-            for (name, value) in JUDGE_COLUMNS.into_iter().zip(judge_triple(&r.judge)) {
-                columns.entry(name.to_string()).or_default().push(value);
-            }
-        }
-        if rated {
-            for (name, value) in HUMAN_COLUMNS.into_iter().zip(human_triple(&r.human)) {
-                columns.entry(name.to_string()).or_default().push(value);
-            }
-        }
-    }
-    columns
-}
-
-/// The means (with standard errors) of every metric over the responses.
-pub fn aggregates(rows: &[ScoredResponse]) -> BTreeMap<String, Aggregate> {
-    leaner_eval::aggregate(&columns(rows))
-}
-
-/// Whether a higher value of the metric is better (as the CLI records it):
-/// longer or more repetitive is not; the scores, distinctness and Leaner shares are.
-pub fn higher_is_better(metric: &str) -> bool {
-    !matches!(metric, "n_tokens" | "n_words" | "repetition_4")
-}
-
 /// The run as Compare shows it and a permalink carries it: every metric's
 /// mean (task `leaner_eval`), with the sampling settings.
 pub fn run_summary(model: &str, backend: &str, settings: &RunSettings, rows: &[ScoredResponse]) -> RunSummary {
     let g = &settings.generation;
-    let metrics = aggregates(rows)
+    let metrics = leaner_eval::aggregates(rows)
         .into_iter()
         .map(|(metric, a)| MetricSummary { task: "leaner_eval".into(), metric, value: a.mean, stderr: a.stderr })
         .collect();
@@ -451,50 +253,6 @@ pub fn run_summary(model: &str, backend: &str, settings: &RunSettings, rows: &[S
         }),
         metrics,
     }
-}
-
-/// What a results file records about the run besides the numbers.
-pub struct RunRecord<'a> {
-    pub model: &'a str,
-    pub backend: &'a str,
-    pub questions: &'a str,
-    pub vocabulary: &'a str,
-    pub settings: &'a RunSettings,
-    pub judge: Option<&'a JudgeEndpoint>,
-}
-
-/// The CLI's `results.json` layout (lm-eval-harness's: `results` →
-/// `leaner_eval` → `"distinct_1,none"`, `"distinct_1_stderr,none"`, …).
-pub fn results_json(rows: &[ScoredResponse], run: &RunRecord) -> Value {
-    let aggregates = aggregates(rows);
-    let mut results = serde_json::Map::new();
-    results.insert("alias".into(), json!("leaner_eval"));
-    let mut higher = serde_json::Map::new();
-    for (name, a) in &aggregates {
-        results.insert(format!("{name},none"), json!(a.mean));
-        results.insert(format!("{name}_stderr,none"), a.stderr.map_or(json!("N/A"), |s| json!(s)));
-        higher.insert(name.clone(), json!(higher_is_better(name)));
-    }
-    let failures = rows.iter().filter(|r| matches!(r.judge, Some(Err(_)))).count();
-    json!({
-        "results": { "leaner_eval": results },
-        "n-shot": { "leaner_eval": 0 },
-        "versions": { "leaner_eval": 1 },
-        "higher_is_better": { "leaner_eval": higher },
-        "n-samples": { "leaner_eval": { "original": rows.len(), "effective": rows.len() } },
-        "configs": { "leaner_eval": {
-            "task": "leaner_eval",
-            "output_type": "generate_until",
-            "data": run.questions,
-            "prompt": leaner_eval::prompt("{question}"),
-            "generation_kwargs": run.settings.generation,
-            "limit": run.settings.limit,
-            "vocabulary": { "source": run.vocabulary },
-            "judge": run.judge.map(|j| json!({ "url": judge::chat_completions_url(j.base_url.trim()), "model": j.model, "failures": failures })),
-        } },
-        "config": { "model": "tinyeval", "model_args": run.model, "device": run.backend },
-        "model_name": run.model,
-    })
 }
 
 fn number(x: Option<f64>) -> Value {
@@ -552,12 +310,12 @@ pub fn responses_csv(model: &str, rows: &[ScoredResponse]) -> String {
             csv_field(&r.response.stop_reason),
         ];
         fields.extend(r.response.metrics.named().into_iter().map(|(_, v)| cell(v)));
-        fields.extend(judge_triple(&r.judge).map(cell));
+        fields.extend(r.judge_scores().map(cell));
         fields.push(match &r.judge {
             Some(Err(e)) => csv_field(e),
             _ => String::new(),
         });
-        fields.extend(human_triple(&r.human).map(cell));
+        fields.extend(r.human_scores().map(cell));
         out += &fields.join(",");
         out.push('\n');
     }

@@ -7,7 +7,7 @@ mod bench_page;
 mod components;
 mod contamination;
 mod export;
-mod fetch;
+mod browser;
 mod leaner_eval_run;
 mod memory;
 mod model_loading;

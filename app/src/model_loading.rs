@@ -9,7 +9,7 @@ use tinyeval_core::{Device, LanguageModel, ModelFiles};
 use wasm_bindgen::{JsCast, JsValue};
 use wasm_bindgen_futures::JsFuture;
 
-use crate::fetch::{fetch_bytes, fetch_cached, fetch_optional, js_error, read_file};
+use crate::browser::fetch::{fetch_bytes, fetch_cached, fetch_optional, js_error, read_file};
 use crate::memory::{Limit, declared_parameters, needed};
 
 /// The bundled model the page opens with, when the site has it.

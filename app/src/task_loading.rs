@@ -7,7 +7,7 @@
 use tinyeval_core::tasks::data::task_docs_from;
 use tinyeval_core::tasks::{BUILTIN_TASKS, OutputType, TaskConfig, TaskDocs, builtin_task};
 
-use crate::fetch::fetch_bytes;
+use crate::browser::fetch::fetch_bytes;
 use crate::model_loading::LocalFile;
 
 /// Where the TinyHelen files (Leaner-GLUE's JSONL) are read from by default:

@@ -9,17 +9,15 @@
 //! `DIR/samples_leaner_eval.jsonl` (per question: `doc_id`, `doc`,
 //! `arguments`, `resps`, `filtered_resps`, the metrics, the judge's scores).
 
-use std::collections::BTreeMap;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use anyhow::{Context, Result, anyhow, bail};
 use clap::Args;
-use serde_json::{Value, json};
+use serde_json::Value;
 use tinyeval_core::judge::{self, JudgeScores};
-use tinyeval_core::leaner_eval::{self, Vocabulary};
-use tinyeval_core::generate;
+use tinyeval_core::leaner_eval::{self, AnswerEvent, LeanerEvalRecord, Vocabulary};
 
 use crate::{Backend, SamplingArgs, device};
 
@@ -143,10 +141,6 @@ impl Judge {
     }
 }
 
-fn metric_value(x: Option<f64>) -> Value {
-    x.filter(|v| v.is_finite()).map_or(Value::Null, |v| json!(v))
-}
-
 pub fn run(args: LeanerEvalArgs) -> Result<()> {
     let tinyhelen = tinyhelen_dir(args.tinyhelen_dir.as_deref());
     let split = args.split.clone().unwrap_or_else(|| tinyhelen.join("data/leaner/eval/all.jsonl"));
@@ -163,96 +157,57 @@ pub fn run(args: LeanerEvalArgs) -> Result<()> {
     let train = tinyhelen.join("data/leaner/10M/train");
     let vocabulary = Vocabulary::from_dir(&train, Some(&model.tokenizer))
         .with_context(|| "the Leaner vocabulary comes from the Leaner-Pretrain train files (give the TinyHelen folder with --tinyhelen_dir)")?;
-
     std::fs::create_dir_all(&args.output_path).with_context(|| format!("{}: cannot create", args.output_path.display()))?;
+
+    let total = questions.len();
+    let mut rows = pollster::block_on(leaner_eval::answer_questions(&model, &questions, &config, &vocabulary, |p| {
+        if let AnswerEvent::Started { question } = p.event {
+            eprint!("\r[leaner-eval] {}/{total}", question + 1);
+        }
+        std::future::ready(Ok(()))
+    }))?;
+    eprintln!();
+    if let Some(judge) = &judge {
+        for (i, row) in rows.iter_mut().enumerate() {
+            eprint!("\r[leaner-eval] judging {}/{total}", i + 1);
+            let scores = judge.score(&row.question.question, &row.response.text)?;
+            if let Err(e) = &scores {
+                eprintln!("\n[leaner-eval] {}:{}: {e}", split.display(), row.question.line);
+            }
+            row.judge = Some(scores);
+        }
+        eprintln!();
+    }
+
     let samples_path = args.output_path.join("samples_leaner_eval.jsonl");
     let mut samples = std::io::BufWriter::new(
         std::fs::File::create(&samples_path).with_context(|| format!("{}: cannot create", samples_path.display()))?,
     );
-    let mut columns: BTreeMap<String, Vec<Option<f64>>> = BTreeMap::new();
-    let mut judge_failures = 0usize;
-    let total = questions.len();
-    for (doc_id, q) in questions.iter().enumerate() {
-        eprint!("\r[leaner-eval] {}/{total}", doc_id + 1);
-        let prompt = leaner_eval::prompt(&q.question);
-        let generation = pollster::block_on(generate(&model, &prompt, &config, |_| {}))?;
-        let tokens = model.tokenizer.encode_plain(&generation.text, false)?;
-        let metrics = leaner_eval::response_metrics(&generation.text, &tokens, &vocabulary);
-        let mut per_sample = serde_json::Map::new();
-        for (name, value) in metrics.named() {
-            columns.entry(name.to_string()).or_default().push(value);
-            per_sample.insert(name.to_string(), metric_value(value));
-        }
-        let mut judged = Value::Null;
-        if let Some(judge) = &judge {
-            let scores = judge.score(&q.question, &generation.text)?;
-            let triple = match &scores {
-                Ok(s) => [Some(s.grammar), Some(s.coherence), Some(s.specificity)],
-                Err(_) => [None; 3],
-            };
-            for (name, value) in ["judge_grammar", "judge_coherence", "judge_specificity"].into_iter().zip(triple) {
-                columns.entry(name.to_string()).or_default().push(value);
-                per_sample.insert(name.to_string(), metric_value(value));
-            }
-            judged = match scores {
-                Ok(s) => serde_json::to_value(s)?,
-                Err(e) => {
-                    judge_failures += 1;
-                    eprintln!("\n[leaner-eval] {}:{}: {e}", split.display(), q.line);
-                    json!({ "error": e })
-                }
-            };
-        }
-        let row = json!({
-            "doc_id": doc_id,
-            "doc": { "question": q.question, "source": q.source, "hash": q.hash, "line": q.line },
-            "target": "",
-            "arguments": [[prompt, serde_json::to_value(&config)?]],
-            "resps": [[generation.text]],
-            "filtered_resps": [generation.text],
-            "stop_reason": generation.stop_reason.to_string(),
-            "metrics": per_sample,
-            "judge": judged,
-        });
-        serde_json::to_writer(&mut samples, &row)?;
+    for row in &rows {
+        serde_json::to_writer(&mut samples, &leaner_eval::sample_line(row, &config))?;
         samples.write_all(b"\n")?;
     }
-    eprintln!();
     samples.flush()?;
 
-    let aggregates = leaner_eval::aggregate(&columns);
-    let mut results = serde_json::Map::new();
-    results.insert("alias".into(), json!("leaner_eval"));
-    let mut higher = serde_json::Map::new();
+    let record = LeanerEvalRecord {
+        model: args.model.display().to_string(),
+        device: crate::run::backend_name(args.backend).to_string(),
+        questions: split.display().to_string(),
+        limit: args.limit,
+        generation: config.clone(),
+        vocabulary_source: train.display().to_string(),
+        vocabulary_words: vocabulary.words.len(),
+        vocabulary_token_ids: vocabulary.tokens.len(),
+        judge: judge.as_ref().map(|j| (j.url.clone(), j.model.clone())),
+    };
     let mut err = std::io::stderr().lock();
     writeln!(err, "{:<20} {:>10} {:>10} {:>6}", "metric", "mean", "stderr", "n")?;
-    for (name, a) in &aggregates {
-        results.insert(format!("{name},none"), json!(a.mean));
-        results.insert(format!("{name}_stderr,none"), a.stderr.map_or(json!("N/A"), |s| json!(s)));
-        // Longer or more repetitive is not better; the judge's scores, distinctness and Leaner shares are.
-        let hib = !matches!(name.as_str(), "n_tokens" | "n_words" | "repetition_4");
-        higher.insert(name.clone(), json!(hib));
+    for (name, a) in leaner_eval::aggregates(&rows) {
         let stderr = a.stderr.map_or("-".to_string(), |s| format!("{s:.4}"));
         writeln!(err, "{name:<20} {:>10.4} {stderr:>10} {:>6}", a.mean, a.n)?;
     }
-    let output = json!({
-        "results": { "leaner_eval": results },
-        "n-shot": { "leaner_eval": 0 },
-        "versions": { "leaner_eval": 1 },
-        "higher_is_better": { "leaner_eval": higher },
-        "n-samples": { "leaner_eval": { "original": total, "effective": total } },
-        "configs": { "leaner_eval": {
-            "task": "leaner_eval",
-            "output_type": "generate_until",
-            "data": split.display().to_string(),
-            "prompt": leaner_eval::prompt("{question}"),
-            "generation_kwargs": config,
-            "vocabulary": { "source": train.display().to_string(), "words": vocabulary.words.len(), "token_ids": vocabulary.tokens.len() },
-            "judge": judge.as_ref().map(|j| json!({ "url": j.url, "model": j.model, "failures": judge_failures })),
-        } },
-        "model_name": args.model.display().to_string(),
-    });
     let results_path = args.output_path.join("results.json");
+    let output = leaner_eval::results_json(&rows, &record);
     std::fs::write(&results_path, serde_json::to_string_pretty(&output)? + "\n")
         .with_context(|| format!("{}: cannot write", results_path.display()))?;
     writeln!(err, "[wrote {} and {}]", results_path.display(), samples_path.display())?;

@@ -15,6 +15,8 @@ use anyhow::{Context, Result, bail};
 use clap::Args;
 use indicatif::{ProgressBar, ProgressStyle};
 use serde_json::{Value, json};
+use tinyeval_core::probe::{PROBE_SUITE, ProbeOptions};
+use tinyeval_core::run_plan::RunPlan;
 use tinyeval_core::tasks::data::load_task_docs_with_origins;
 use tinyeval_core::tasks::evaluator::{DEFAULT_BOOTSTRAP_ITERS, check_docs};
 use tinyeval_core::tasks::results::{results_json, sample_line};
@@ -176,7 +178,7 @@ fn output_dir(out: &Path, model_name: &str) -> PathBuf {
     }
 }
 
-fn backend_name(backend: Backend) -> &'static str {
+pub(crate) fn backend_name(backend: Backend) -> &'static str {
     match backend {
         Backend::Cpu => "cpu",
         Backend::Wgpu => "wgpu",
@@ -198,21 +200,10 @@ pub fn run(args: RunArgs) -> Result<()> {
         bail!("--log_samples needs --output_path");
     }
     let seed = parse_seed(&args.seed)?;
-    // Split off the suites that are not task YAML.
-    let (mut want_leaner_eval, mut probe_all, mut probe_tasks, mut yaml_tasks) = (false, false, Vec::new(), Vec::new());
-    for name in args.tasks.split(',').map(str::trim).filter(|s| !s.is_empty()) {
-        match name {
-            "leaner_eval" => want_leaner_eval = true,
-            "leaner_glue_probe" => probe_all = true,
-            _ => match name.strip_prefix("leaner_glue_probe_") {
-                Some(task) => probe_tasks.push(task),
-                None => yaml_tasks.push(name),
-            },
-        }
-    }
-    let suites = want_leaner_eval || probe_all || !probe_tasks.is_empty();
-    if !suites {
-        return run_tasks(&args, &yaml_tasks.join(","), seed);
+    // Split off the suites that are not task YAML (core's RunPlan knows them).
+    let plan = RunPlan::from_names(args.tasks.split(','))?;
+    if !plan.has_suites() {
+        return run_tasks(&args, &plan.benchmarks.join(","), seed);
     }
     let Some(out) = &args.output_path else {
         bail!("leaner_eval and leaner_glue_probe write their results to files: give --output_path");
@@ -230,20 +221,16 @@ pub fn run(args: RunArgs) -> Result<()> {
         common.extend(["--limit".into(), n.to_string().into()]);
     }
     let with = |extra: Vec<OsString>| common.iter().cloned().chain(extra).collect::<Vec<_>>();
-    if !yaml_tasks.is_empty() {
-        run_tasks(&args, &yaml_tasks.join(","), seed as i64)?;
+    if !plan.benchmarks.is_empty() {
+        run_tasks(&args, &plan.benchmarks.join(","), seed as i64)?;
     }
-    if want_leaner_eval {
+    if plan.leaner_eval {
         let out = dir.join("leaner_eval");
         leaner_eval::run(sub_args("tinyeval leaner-eval", with(vec!["--output_path".into(), out.into()]))?)?;
     }
-    if probe_all || !probe_tasks.is_empty() {
-        let mut extra: Vec<OsString> =
-            vec!["--output_path".into(), dir.join("leaner_glue_probe").into(), "--batch_size".into(), args.batch_size.to_string().into()];
-        if !probe_all {
-            extra.extend(["--tasks".into(), probe_tasks.join(",").into()]);
-        }
-        probe::run(sub_args("tinyeval probe", with(extra))?)?;
+    if !plan.probes.is_empty() {
+        let options = ProbeOptions { limit, batch_size: args.batch_size, seed, ..ProbeOptions::default() };
+        probe::probe(&args.model, &plan.probes, None, &options, args.backend, &dir.join(PROBE_SUITE))?;
     }
     Ok(())
 }

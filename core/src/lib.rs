@@ -19,6 +19,7 @@ pub mod membership;
 pub mod model;
 pub mod model_limits;
 pub mod probe;
+pub mod run_plan;
 pub mod overlap;
 pub mod scoring;
 pub mod statistics;

@@ -8,17 +8,18 @@ use std::rc::Rc;
 
 use leptos::prelude::*;
 use leptos::task::spawn_local;
-use tinyeval_core::probe::PROBE_TASKS;
+use tinyeval_core::probe::{PROBE_TASKS, ProbeOptions, ProbeProgress};
 use tinyeval_core::tasks::{EvalOptions, TaskResult};
 
 use super::bench_results::{ResultsTable, SamplesView};
 use super::chart::Chart;
 use super::permalink::PermalinkButton;
 use super::probe_results::ProbeResults;
-use super::{AppState, Tab, format_seconds, read_input_files};
-use crate::export::{Permalink, RunSummary, Settings, download, results_csv, results_json};
+use super::{AppState, Tab, format_seconds};
+use crate::browser::files::{download, read_input_files};
+use crate::export::{Permalink, RunSummary, Settings, results_csv, results_json};
 use crate::plots::{BarSeries, bar_chart};
-use crate::probe_run::{ProbeResult, run_probe};
+use crate::probe_run::probe_in_page;
 use crate::runs::{BenchProgress, Outcome, run_benchmark};
 use crate::suites::builtin_suites;
 use crate::task_loading::{LoadedTask, TINYHELEN_BASE, TaskSource, builtin_tasks, load_from_url, load_task, load_uploaded};
@@ -57,7 +58,7 @@ pub fn BenchmarksTab() -> impl IntoView {
     let run = RwSignal::new(BenchState::Idle);
     let finished_runs = RwSignal::new(0u32);
     let results = RwSignal::new(Vec::<TaskResult>::new());
-    let probe_results = RwSignal::new(Vec::<ProbeResult>::new());
+    let probe_results = RwSignal::new(Vec::<tinyeval_core::probe::ProbeRun>::new());
     let settings_used = RwSignal::new(None::<Settings>);
     let cancel = StoredValue::new_local(Rc::new(Cell::new(false)));
     let link = RwSignal::new(String::new());
@@ -170,9 +171,10 @@ pub fn BenchmarksTab() -> impl IntoView {
                 let probe_seed = u64::try_from(settings.seed).map_err(|_| format!("the seed {} must not be negative for the probe", settings.seed));
                 for name in names.iter().filter_map(|n| n.strip_prefix(PROBE_PREFIX)) {
                     let task = tinyeval_core::probe::probe_task(name).map_err(|e| e.to_string())?;
-                    let on_progress = |(done, total): (usize, usize)| run.set(BenchState::Loading(format!("probe {name}: {done}/{total} texts")));
+                    let on_progress = |p: ProbeProgress| run.set(BenchState::Loading(format!("probe {name}: {}/{} texts", p.texts_done, p.texts_total)));
                     run.set(BenchState::Loading(format!("probe {name}: reading Leaner-GLUE…")));
-                    match run_probe(&model, task, &base, settings.limit, settings.batch_size, probe_seed.clone()?, &flag, on_progress).await? {
+                    let options = ProbeOptions { limit: settings.limit, batch_size: settings.batch_size, seed: probe_seed.clone()?, ..ProbeOptions::default() };
+                    match probe_in_page(&model, task, &base, &options, &flag, on_progress).await? {
                         Outcome::Done(r) => probe_results.update(|rs| rs.push(r)),
                         Outcome::Cancelled => return Ok(Outcome::Cancelled),
                     }
@@ -185,7 +187,7 @@ pub fn BenchmarksTab() -> impl IntoView {
             run.set(match outcome {
                 Ok(Outcome::Done(())) => {
                     settings_used.set(Some(settings.clone()));
-                    let tasks: Vec<&str> = done.iter().map(|r| r.task.as_str()).chain(probed.iter().map(|r| r.task.as_str())).collect();
+                    let tasks: Vec<String> = done.iter().map(|r| r.task.clone()).chain(probed.iter().map(|r| r.task.run_name())).collect();
                     let label = format!("{} · {}", model.name, tasks.join(", "));
                     let mut summary = RunSummary::from_results(label, model.name.clone(), backend, settings, &done);
                     summary.metrics.extend(RunSummary::probe_metrics(&probed));

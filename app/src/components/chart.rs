@@ -3,7 +3,8 @@
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 
-use crate::export::{download, download_png, standalone_svg};
+use crate::browser::files::{download, download_png};
+use crate::export::standalone_svg;
 
 /// The theme's text and background colours, for charts saved as files.
 fn theme_colours() -> (&'static str, &'static str) {

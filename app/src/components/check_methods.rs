@@ -5,7 +5,8 @@ use leptos::prelude::*;
 use leptos::task::spawn_local;
 use tinyeval_core::detection::{Method, TokenFrequencies};
 
-use super::{AppState, read_input_files};
+use super::AppState;
+use crate::browser::files::read_input_files;
 use crate::contamination::{dcpdd_note, fetch_default_frequencies};
 use crate::model_loading::LocalFile;
 

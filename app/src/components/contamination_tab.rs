@@ -18,9 +18,10 @@ use super::check_results::CheckResults;
 use super::overlap_panel::OverlapPanel;
 use super::passage_check::PassageCheck;
 use super::run_state::RunState;
-use super::{AppState, read_input_files};
+use super::AppState;
+use crate::browser::files::read_input_files;
 use crate::contamination::{CheckForm, check_frequencies, check_options, labelled_set, manifest_for, members, method_to_show, summary_text};
-use crate::fetch::fetch_bytes;
+use crate::browser::fetch::fetch_bytes;
 use crate::runs::{DetectionRun, Outcome, run_membership_check};
 use crate::task_loading::{TINYHELEN_BASE, TaskSource, builtin_tasks, load_task};
 

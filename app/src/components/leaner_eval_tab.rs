@@ -9,18 +9,18 @@ use std::rc::Rc;
 
 use leptos::prelude::*;
 use leptos::task::spawn_local;
-use tinyeval_core::judge::JudgeScores;
-use tinyeval_core::leaner_eval::{Question, Vocabulary};
+use tinyeval_core::leaner_eval::{self, LeanerEvalRecord, Question, Vocabulary, aggregates};
 
-use super::column_heads::ColumnHeads;
+use super::leaner_eval_responses::{JudgeState, MeansTable, ResponseItem, Row, scored};
 use super::permalink::PermalinkButton;
-use super::{AppState, read_input_files};
-use crate::export::{Permalink, RunSummary, download};
+use super::AppState;
+use crate::browser::files::{download, read_input_files};
+use crate::browser::storage::{remember_key, remembered_key, store_rating, stored_rating};
+use crate::export::{Permalink, RunSummary};
 use crate::leaner_eval_run::{
-    CRITERIA, GenerationProgress, HumanRating, JudgeEndpoint, QUESTION_FILES, QUESTIONS_PATH, QuestionSet, Response, RunRecord,
-    RunSettings, ScoredResponse, aggregates, build_vocabulary, fetch_judge_prompt, fetch_train_files, generate_responses,
-    higher_is_better, judge_response, parse_settings, questions_from_file, questions_from_url, remember_key, remembered_key,
-    responses_csv, responses_jsonl, results_json, run_summary, store_rating, stored_rating, tinyhelen_url,
+    GenerationProgress, JudgeEndpoint, QUESTION_FILES, QUESTIONS_PATH, QuestionSet, RunSettings, build_vocabulary, fetch_judge_prompt,
+    fetch_train_files, generate_responses, judge_response, parse_settings, questions_from_file, questions_from_url, responses_csv,
+    responses_jsonl, run_summary, tinyhelen_url,
 };
 use crate::model_loading::LocalFile;
 use crate::runs::Outcome;
@@ -59,44 +59,6 @@ impl RunState {
     }
 }
 
-#[derive(Clone, Debug, PartialEq)]
-enum JudgeState {
-    NotRun,
-    Waiting,
-    Scored(JudgeScores),
-    Failed(String),
-}
-
-/// One question of the run, with what the page knows of its response so far.
-#[derive(Clone)]
-struct Row {
-    /// Which run made the row (keys the list, so that a new run draws new rows).
-    run: u32,
-    doc_id: usize,
-    question: Question,
-    /// The response as it streams in.
-    text: RwSignal<String>,
-    /// Set once the response is finished, with its metrics.
-    response: RwSignal<Option<Response>>,
-    judge: RwSignal<JudgeState>,
-    rating: RwSignal<HumanRating>,
-}
-
-/// The finished responses of `rows` with their scores (tracked).
-fn scored(rows: &[Row]) -> Vec<ScoredResponse> {
-    rows.iter()
-        .filter_map(|r| {
-            let response = r.response.get()?;
-            let judge = match r.judge.get() {
-                JudgeState::Scored(s) => Some(Ok(s)),
-                JudgeState::Failed(e) => Some(Err(e)),
-                JudgeState::NotRun | JudgeState::Waiting => None,
-            };
-            Some(ScoredResponse { doc_id: r.doc_id, question: r.question.clone(), response, judge, human: r.rating.get() })
-        })
-        .collect()
-}
-
 /// What the last run was, for its results file.
 #[derive(Clone, Debug, PartialEq)]
 struct RunInfo {
@@ -104,6 +66,8 @@ struct RunInfo {
     backend: String,
     questions: String,
     vocabulary: String,
+    /// The Leaner vocabulary's words and token ids, once it is built.
+    vocabulary_size: (usize, usize),
     settings: RunSettings,
 }
 
@@ -242,6 +206,7 @@ pub fn LeanerEvalTab() -> impl IntoView {
             backend: state.backend.get_untracked().map(|b| b.short_name().to_string()).unwrap_or_default(),
             questions: set.source.clone(),
             vocabulary: vocabulary_source.clone(),
+            vocabulary_size: (0, 0),
             settings: settings.clone(),
         }));
         judged_with.set(None);
@@ -272,8 +237,9 @@ pub fn LeanerEvalTab() -> impl IntoView {
                         v
                     }
                 };
+                run_info.update(|i| i.iter_mut().for_each(|i| i.vocabulary_size = (vocab.words.len(), vocab.tokens.len())));
                 let shown = rows.get_untracked();
-                generate_responses(
+                let answered = generate_responses(
                     &model,
                     &chosen,
                     &settings.generation,
@@ -287,7 +253,11 @@ pub fn LeanerEvalTab() -> impl IntoView {
                         shown[i].response.set(Some(response));
                     },
                 )
-                .await
+                .await?;
+                Ok(match answered {
+                    Outcome::Done(_) => Outcome::Done(()),
+                    Outcome::Cancelled => Outcome::Cancelled,
+                })
             }
             .await;
             run.set(match outcome {
@@ -384,15 +354,18 @@ pub fn LeanerEvalTab() -> impl IntoView {
         let outcome = match kind {
             "json" => {
                 let judge = judged_with.get_untracked();
-                let record = RunRecord {
-                    model: &info.model,
-                    backend: &info.backend,
-                    questions: &info.questions,
-                    vocabulary: &info.vocabulary,
-                    settings: &info.settings,
-                    judge: judge.as_ref(),
+                let record = LeanerEvalRecord {
+                    model: info.model.clone(),
+                    device: info.backend.clone(),
+                    questions: info.questions.clone(),
+                    limit: info.settings.limit,
+                    generation: info.settings.generation.clone(),
+                    vocabulary_source: info.vocabulary.clone(),
+                    vocabulary_words: info.vocabulary_size.0,
+                    vocabulary_token_ids: info.vocabulary_size.1,
+                    judge: judge.map(|j| (tinyeval_core::judge::chat_completions_url(j.base_url.trim()), j.model)),
                 };
-                serde_json::to_vec_pretty(&results_json(&rs, &record))
+                serde_json::to_vec_pretty(&leaner_eval::results_json(&rs, &record))
                     .map_err(|e| e.to_string())
                     .and_then(|b| download("leaner_eval_results.json", "application/json", &b))
             }
@@ -520,114 +493,5 @@ pub fn LeanerEvalTab() -> impl IntoView {
                 </ol>
             </section>
         </Show>
-    }
-}
-
-#[component]
-fn MeansTable(means: Memo<std::collections::BTreeMap<String, tinyeval_core::leaner_eval::Aggregate>>) -> impl IntoView {
-    view! {
-        <div class="scroll">
-            <table data-testid="le-means">
-                <ColumnHeads names=&["metric", "mean", "± stderr", "responses", "better"] />
-                <tbody>
-                    {move || {
-                        means
-                            .get()
-                            .into_iter()
-                            .map(|(name, a)| {
-                                let better = if higher_is_better(&name) { "higher" } else { "—" };
-                                let metric = name.clone();
-                                view! {
-                                    <tr data-testid="le-mean-row" data-metric=metric data-mean=a.mean.to_string() data-stderr=a.stderr.map(|s| s.to_string()).unwrap_or_default() data-n=a.n.to_string()>
-                                        <td>{name}</td>
-                                        <td>{format!("{:.4}", a.mean)}</td>
-                                        <td>{a.stderr.map(|s| format!("{s:.4}")).unwrap_or_else(|| "—".into())}</td>
-                                        <td>{a.n}</td>
-                                        <td>{better}</td>
-                                    </tr>
-                                }
-                            })
-                            .collect_view()
-                    }}
-                </tbody>
-            </table>
-        </div>
-    }
-}
-
-fn format_metric(x: Option<f64>) -> String {
-    match x {
-        None => "—".into(),
-        Some(v) if v.fract() == 0.0 => format!("{v:.0}"),
-        Some(v) => format!("{v:.3}"),
-    }
-}
-
-#[component]
-fn ResponseItem(row: Row, rate: impl Fn(Row, &'static str, String) + Copy + Send + Sync + 'static) -> impl IntoView {
-    let r = row.clone();
-    let metrics_attr = move || {
-        r.response.get().map(|resp| {
-            let named: serde_json::Map<String, serde_json::Value> =
-                resp.metrics.named().into_iter().map(|(n, v)| (n.to_string(), v.map_or(serde_json::Value::Null, serde_json::Value::from))).collect();
-            serde_json::Value::Object(named).to_string()
-        })
-    };
-    let response = row.response;
-    let judge = row.judge;
-    let rating = row.rating;
-    let question = row.question.clone();
-    view! {
-        <li class="response-item" data-testid="le-response" data-doc-id=row.doc_id.to_string() data-question-line=question.line.to_string() data-done=move || response.get().is_some().to_string() data-metrics=metrics_attr>
-            <p class="question"><strong>{question.question.clone()}</strong></p>
-            <p class="response-text" data-testid="le-response-text">{move || row.text.get()}</p>
-            {move || response.get().map(|resp| view! {
-                <p class="legend">{format!("stopped: {}", resp.stop_reason)}</p>
-                <ul class="metrics">
-                    {resp.metrics.named().into_iter().map(|(name, v)| view! { <li><span class="legend">{name}</span>" "{format_metric(v)}</li> }).collect_view()}
-                </ul>
-            })}
-            <div data-testid="le-judge" data-state=move || match judge.get() {
-                JudgeState::NotRun => "none",
-                JudgeState::Waiting => "waiting",
-                JudgeState::Scored(_) => "scored",
-                JudgeState::Failed(_) => "failed",
-            }>
-                {move || match judge.get() {
-                    JudgeState::NotRun => None,
-                    JudgeState::Waiting => Some(view! { <p class="legend">"judge: waiting…"</p> }.into_any()),
-                    JudgeState::Scored(s) => Some(view! {
-                        <p data-testid="le-judge-scores" data-grammar=s.grammar.to_string() data-coherence=s.coherence.to_string() data-specificity=s.specificity.to_string()>
-                            {format!("judge: grammar {} · coherence {} · specificity {}", s.grammar, s.coherence, s.specificity)}
-                        </p>
-                    }.into_any()),
-                    // The message names the judge ("judge: …"), as core's errors do.
-                    JudgeState::Failed(e) => Some(view! { <p class="error" data-testid="le-judge-error">{e}</p> }.into_any()),
-                }}
-            </div>
-            <div class="rating" role="group" aria-label="your rating">
-                {CRITERIA
-                    .into_iter()
-                    .map(|criterion| {
-                        let row = row.clone();
-                        view! {
-                            <label class="check">
-                                {criterion}
-                                <select
-                                    data-testid=format!("le-rate-{criterion}")
-                                    disabled=move || response.get().is_none()
-                                    on:change=move |ev| rate(row.clone(), criterion, event_target_value(&ev))
-                                >
-                                    <option value="" prop:selected=move || rating.get().get(criterion).is_none()>"–"</option>
-                                    {(0..=5u8)
-                                        .map(|s| view! { <option value=s.to_string() prop:selected=move || rating.get().get(criterion) == Some(s)>{s}</option> })
-                                        .collect_view()}
-                                </select>
-                            </label>
-                        }
-                    })
-                    .collect_view()}
-            </div>
-        </li>
     }
 }

@@ -11,6 +11,7 @@ mod column_heads;
 mod compare_tab;
 mod contamination_tab;
 mod dose_panel;
+mod leaner_eval_responses;
 mod leaner_eval_tab;
 mod models_tab;
 mod overlap_panel;
@@ -330,24 +331,6 @@ pub fn App() -> impl IntoView {
             </section>
         </main>
     }
-}
-
-/// The files chosen in a file input, read into memory, with their paths
-/// (relative to the chosen folder when a folder was picked).
-pub async fn read_input_files(files: Option<web_sys::FileList>) -> Result<Vec<crate::model_loading::LocalFile>, String> {
-    let Some(files) = files else { return Ok(Vec::new()) };
-    let mut out = Vec::new();
-    for i in 0..files.length() {
-        let Some(file) = files.get(i) else { continue };
-        // Set when a folder was picked (`webkitdirectory`).
-        let relative = js_sys::Reflect::get(&file, &wasm_bindgen::JsValue::from_str("webkitRelativePath"))
-            .ok()
-            .and_then(|v| v.as_string())
-            .unwrap_or_default();
-        let path = if relative.is_empty() { file.name() } else { relative };
-        out.push(crate::model_loading::LocalFile { path, bytes: Rc::new(crate::fetch::read_file(&file).await?) });
-    }
-    Ok(out)
 }
 
 /// Seconds as `1 min 5 s` or `12 s`.

@@ -6,9 +6,10 @@ use leptos::prelude::*;
 use leptos::task::spawn_local;
 use wasm_bindgen::JsCast;
 
-use super::{AppState, ModelSlot, ModelState, read_input_files};
+use super::{AppState, ModelSlot, ModelState};
+use crate::browser::files::read_input_files;
 use crate::backend::{Backend, BackendKind, webgpu_exists};
-use crate::fetch::clear_cache;
+use crate::browser::fetch::clear_cache;
 use crate::model_loading::{Dropped, LocalFile, ModelSource, check_chosen_files};
 
 #[component]

@@ -11,8 +11,9 @@ use leptos::task::spawn_local;
 use tinyeval_core::overlap::DEFAULT_N;
 
 use super::column_heads::ColumnHeads;
-use super::{AppState, read_input_files};
-use crate::fetch::fetch_bytes;
+use super::AppState;
+use crate::browser::files::read_input_files;
+use crate::browser::fetch::fetch_bytes;
 use crate::overlap::{OverlapReport, overlap_report, parse_corpus};
 use crate::runs::Outcome;
 use crate::task_loading::{TINYHELEN_BASE, TaskSource, builtin_tasks, load_task};

@@ -5,14 +5,15 @@ use leptos::prelude::*;
 
 use super::column_heads::ColumnHeads;
 
-use crate::probe_run::ProbeResult;
+use tinyeval_core::probe::{ProbeOptions, ProbeRun};
 
 #[component]
-pub fn ProbeResults(results: RwSignal<Vec<ProbeResult>>) -> impl IntoView {
+pub fn ProbeResults(results: RwSignal<Vec<ProbeRun>>) -> impl IntoView {
     view! {
         <section class="card" aria-labelledby="probe-title">
             <h2 id="probe-title">"Linear probe (leaner_glue_probe)"</h2>
-            <p>"A logistic (or ridge) regression fitted on the model's mean-pooled last hidden states of the training split, scored on the evaluation splits. Stderr and interval from 1000 bootstrap resamples."</p>
+            <p>"A logistic (or ridge) regression fitted on the model's mean-pooled last hidden states of the training split, scored on the evaluation splits. "</p>
+            <p>{format!("Stderr and interval from {} bootstrap resamples.", ProbeOptions::default().bootstrap)}</p>
             <div class="scroll">
                 <table data-testid="probe-table">
                     <ColumnHeads names=&["task", "split", "metric", "value", "± stderr", "95% CI", "items (train)"] />
@@ -25,7 +26,7 @@ pub fn ProbeResults(results: RwSignal<Vec<ProbeResult>>) -> impl IntoView {
                                     r.splits
                                         .into_iter()
                                         .flat_map(move |s| {
-                                            let task = r.task.clone();
+                                            let task = r.task.run_name();
                                             let n_train = r.n_train;
                                             s.metrics.into_iter().map(move |m| {
                                                 view! {

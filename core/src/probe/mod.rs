@@ -35,7 +35,8 @@
 //!
 //! This file holds the tasks ([`PROBE_TASKS`]), their items, the features and
 //! the fitted [`Probe`]; the scaler and the two linear models are in `linear`,
-//! the GLUE metrics and their bootstrap estimates in `metrics`.
+//! the GLUE metrics and their bootstrap estimates in `metrics`; the whole run,
+//! from the split files to the results JSON, in `run`.
 
 use serde::Serialize;
 use serde_json::Value;
@@ -45,10 +46,12 @@ use crate::language_model::LanguageModel;
 
 mod linear;
 mod metrics;
+mod run;
 
 pub use linear::{LinearModel, Scaler, fit_logistic, fit_ridge};
 pub(crate) use linear::{log1pexp, sigmoid};
 pub use metrics::{MetricEstimate, accuracy, evaluate_split, f1, mcc, metric_value, pearson, spearman};
+pub use run::{PROBE_SUITE, ProbeOptions, ProbeProgress, ProbeRun, ProbeSplitResult, SplitFile, probe_results_json, run_probe};
 
 /// A probed task's shape.
 #[derive(Debug, Clone, Copy, PartialEq)]

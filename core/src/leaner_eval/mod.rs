@@ -22,6 +22,8 @@
 //! token ids the evaluated model's tokenizer gives that text. It is computed at
 //! run time from the files the caller reads ([`Vocabulary::from_documents`]),
 //! never stored.
+//!
+//! The whole run, from the questions to the results JSON, is in `run`.
 
 use std::collections::{BTreeMap, HashSet};
 
@@ -31,6 +33,13 @@ use serde_json::Value;
 use crate::error::{Error, Result};
 use crate::statistics::mean_stderr;
 use crate::tokenizer::TextTokenizer;
+
+mod run;
+
+pub use run::{
+    AnswerEvent, AnswerProgress, CRITERIA, HUMAN_COLUMNS, HumanRating, JUDGE_COLUMNS, LeanerEvalRecord, Response, ScoredResponse, aggregates, answer_questions, columns,
+    higher_is_better, question_id, results_json, sample_line,
+};
 
 /// TinyHelen's instruction format.
 pub fn prompt(question: &str) -> String {

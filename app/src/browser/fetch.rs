@@ -163,3 +163,34 @@ pub async fn read_file(file: &web_sys::File) -> Result<Vec<u8>, String> {
         .map_err(|e| format!("{}: cannot read the file ({})", file.name(), js_error(&e)))?;
     Ok(Uint8Array::new(&buffer).to_vec())
 }
+
+/// POSTs a JSON body; the HTTP status and the reply's text.
+pub async fn post_json(url: &str, body: &str, key: &str) -> Result<(u16, String), String> {
+    let headers = web_sys::Headers::new().map_err(|e| js_error(&e))?;
+    headers.set("Content-Type", "application/json").map_err(|e| js_error(&e))?;
+    if !key.is_empty() {
+        headers.set("Authorization", &format!("Bearer {key}")).map_err(|e| format!("the key cannot be sent as a header ({})", js_error(&e)))?;
+    }
+    let init = web_sys::RequestInit::new();
+    init.set_method("POST");
+    init.set_headers(&headers);
+    init.set_body(&JsValue::from_str(body));
+    let window = web_sys::window().ok_or("no window")?;
+    let response: web_sys::Response = JsFuture::from(window.fetch_with_str_and_init(url, &init))
+        .await
+        .map_err(|e| {
+            format!(
+                "judge: POST {url}: request failed ({}); is the endpoint running, and does it allow requests from this page (CORS)?",
+                js_error(&e)
+            )
+        })?
+        .dyn_into()
+        .map_err(|_| format!("POST {url}: not an HTTP response"))?;
+    let text = JsFuture::from(response.text().map_err(|e| js_error(&e))?)
+        .await
+        .map_err(|e| format!("POST {url}: cannot read the reply ({})", js_error(&e)))?
+        .as_string()
+        .unwrap_or_default();
+    Ok((response.status(), text))
+}
+
