@@ -8,6 +8,7 @@ mod components;
 mod contamination;
 mod export;
 mod browser;
+mod job;
 mod leaner_eval_run;
 mod memory;
 mod model_loading;

@@ -3,35 +3,41 @@
 //! k-shot, limit, batch size and seed, run with progress and cancel; results as
 //! a table and a bar chart, and the per-sample view.
 
-use std::cell::Cell;
-use std::rc::Rc;
-
 use leptos::prelude::*;
 use leptos::task::spawn_local;
-use tinyeval_core::probe::{PROBE_TASKS, ProbeOptions, ProbeProgress};
+use tinyeval_core::probe::{PROBE_SUITE, PROBE_TASKS, ProbeOptions, ProbeProgress};
+use tinyeval_core::run_plan::RunPlan;
 use tinyeval_core::tasks::{EvalOptions, TaskResult};
 
 use super::bench_results::{ResultsTable, SamplesView};
 use super::chart::Chart;
 use super::permalink::PermalinkButton;
 use super::probe_results::ProbeResults;
-use super::{AppState, Tab, format_seconds};
+use super::job_status::JobStatusLine;
+use super::{AppState, Tab};
 use crate::browser::files::{download, read_input_files};
 use crate::export::{Permalink, RunSummary, Settings, results_csv, results_json};
+use crate::job::{Job, JobStatus, Progress};
 use crate::plots::{BarSeries, bar_chart};
 use crate::probe_run::probe_in_page;
 use crate::runs::{BenchProgress, Outcome, run_benchmark};
 use crate::suites::builtin_suites;
 use crate::task_loading::{LoadedTask, TINYHELEN_BASE, TaskSource, builtin_tasks, load_from_url, load_task, load_uploaded};
 
-#[derive(Clone, Debug, PartialEq)]
-enum BenchState {
-    Idle,
-    Loading(String),
-    Running(BenchProgress),
-    Done(String),
-    Cancelled,
-    Failed(String),
+impl Progress for BenchProgress {
+    fn describe(&self) -> String {
+        let task = format!("task {} of {} ({})", self.task_index + 1, self.task_count, self.task);
+        if self.requests_total == 0 {
+            return format!("{task} · preparing the requests…");
+        }
+        let left = self.eta_seconds.map(|s| format!(" · about {} left", format_seconds(s))).unwrap_or_default();
+        format!("{task} · {}/{} requests · {:.0} tokens/s{left}", self.requests_done, self.requests_total, self.tokens_per_second)
+    }
+}
+
+/// Seconds as `1 min 5 s` or `12 s`.
+fn format_seconds(s: f64) -> String {
+    if s >= 60.0 { format!("{} min {} s", (s / 60.0).floor(), (s % 60.0).round()) } else { format!("{s:.0} s") }
 }
 
 fn parse_opt(s: &str) -> Result<Option<usize>, String> {
@@ -45,7 +51,7 @@ pub fn BenchmarksTab() -> impl IntoView {
     let all_tasks = builtin_tasks();
     let (demo, glue): (Vec<TaskSource>, Vec<TaskSource>) = all_tasks.iter().cloned().partition(|t| t.bundled);
     let suites = builtin_suites();
-    let probe_names: Vec<String> = PROBE_TASKS.iter().map(|t| format!("{PROBE_PREFIX}{}", t.name)).collect();
+    let probe_names: Vec<String> = PROBE_TASKS.iter().map(|t| t.run_name()).collect();
     let selected = RwSignal::new(demo.iter().map(|t| t.name.clone()).collect::<Vec<_>>());
     let tinyhelen_base = RwSignal::new(TINYHELEN_BASE.to_string());
     // Uploaded tasks, one per name (an upload of the same name replaces it).
@@ -55,12 +61,10 @@ pub fn BenchmarksTab() -> impl IntoView {
     let limit = RwSignal::new(String::from("100"));
     let batch_size = RwSignal::new(String::from("8"));
     let seed = RwSignal::new(String::from("1234"));
-    let run = RwSignal::new(BenchState::Idle);
-    let finished_runs = RwSignal::new(0u32);
+    let job = Job::<BenchProgress>::new(state.busy);
     let results = RwSignal::new(Vec::<TaskResult>::new());
     let probe_results = RwSignal::new(Vec::<tinyeval_core::probe::ProbeRun>::new());
     let settings_used = RwSignal::new(None::<Settings>);
-    let cancel = StoredValue::new_local(Rc::new(Cell::new(false)));
     let link = RwSignal::new(String::new());
     let export_error = RwSignal::new(None::<String>);
 
@@ -124,93 +128,76 @@ pub fn BenchmarksTab() -> impl IntoView {
             })
         })() {
             Ok(s) => s,
-            Err(e) => return run.set(BenchState::Failed(e)),
+            Err(e) => return job.fail(e),
         };
         let names = selected.get_untracked();
-        if names.is_empty() {
-            return run.set(BenchState::Failed("choose at least one task".into()));
-        }
+        // Core's plan says which names are task YAML and which the probe's.
+        let plan = match RunPlan::from_names(names.iter().map(String::as_str)) {
+            Ok(p) if p.benchmarks.is_empty() && p.probes.is_empty() => return job.fail("choose at least one task"),
+            Ok(p) => p,
+            Err(e) => return job.fail(e.to_string()),
+        };
         let sources = all_tasks.clone();
         let upload = uploaded.get_untracked();
         let base = tinyhelen_base.get_untracked();
         let backend = state.backend.get_untracked().map(|b| b.short_name().to_string()).unwrap_or_default();
-        let flag = Rc::new(Cell::new(false));
-        cancel.set_value(flag.clone());
-        state.busy.set(true);
         results.set(Vec::new());
         probe_results.set(Vec::new());
         link.set(String::new());
-        spawn_local(async move {
-            let outcome = async {
-                let mut tasks = Vec::new();
-                for name in names.iter().filter(|n| !n.starts_with(PROBE_PREFIX)) {
-                    if let Some(t) = upload.iter().find(|t| &t.config.task == name) {
-                        tasks.push(t.clone());
-                        continue;
-                    }
-                    let Some(source) = sources.iter().find(|s| s.name() == name) else { continue };
-                    run.set(BenchState::Loading(format!("reading task {name}…")));
-                    tasks.push(load_task(source, &base).await?);
+        job.start(move |ctx| async move {
+            let mut tasks = Vec::new();
+            for name in &plan.benchmarks {
+                if let Some(t) = upload.iter().find(|t| &t.config.task == name) {
+                    tasks.push(t.clone());
+                    continue;
                 }
-                let options = EvalOptions {
-                    num_fewshot: settings.num_fewshot,
-                    limit: settings.limit,
-                    batch_size: settings.batch_size,
-                    seed: settings.seed,
-                    ..EvalOptions::default()
-                };
-                if let Outcome::Cancelled =
-                    run_benchmark(&model, &tasks, options, flag.clone(), |p| run.set(BenchState::Running(p)), |r| {
-                        results.update(|rs| rs.push(r))
-                    })
-                    .await?
-                {
-                    return Ok(Outcome::Cancelled);
-                }
-                // The probe takes a non-negative seed, as `tinyeval run` passes it on.
-                let probe_seed = u64::try_from(settings.seed).map_err(|_| format!("the seed {} must not be negative for the probe", settings.seed));
-                for name in names.iter().filter_map(|n| n.strip_prefix(PROBE_PREFIX)) {
-                    let task = tinyeval_core::probe::probe_task(name).map_err(|e| e.to_string())?;
-                    let on_progress = |p: ProbeProgress| run.set(BenchState::Loading(format!("probe {name}: {}/{} texts", p.texts_done, p.texts_total)));
-                    run.set(BenchState::Loading(format!("probe {name}: reading Leaner-GLUE…")));
-                    let options = ProbeOptions { limit: settings.limit, batch_size: settings.batch_size, seed: probe_seed.clone()?, ..ProbeOptions::default() };
-                    match probe_in_page(&model, task, &base, &options, &flag, on_progress).await? {
-                        Outcome::Done(r) => probe_results.update(|rs| rs.push(r)),
-                        Outcome::Cancelled => return Ok(Outcome::Cancelled),
-                    }
-                }
-                Ok(Outcome::Done(()))
+                let Some(source) = sources.iter().find(|s| s.name() == name) else { continue };
+                ctx.preparing(format!("reading task {name}…"));
+                tasks.push(load_task(source, &base).await?);
             }
-            .await;
+            let options = EvalOptions {
+                num_fewshot: settings.num_fewshot,
+                limit: settings.limit,
+                batch_size: settings.batch_size,
+                seed: settings.seed,
+                ..EvalOptions::default()
+            };
+            let on_task_done = |r| results.update(|rs| rs.push(r));
+            if let Outcome::Cancelled = run_benchmark(&model, &tasks, options, ctx.cancel_flag(), |p| ctx.progress(p), on_task_done).await? {
+                return Ok(Outcome::Cancelled);
+            }
+            // The probe takes a non-negative seed, as `tinyeval run` passes it on.
+            let probe_seed = u64::try_from(settings.seed).map_err(|_| format!("the seed {} must not be negative for the probe", settings.seed));
+            for &task in &plan.probes {
+                let name = task.name;
+                let on_progress = |p: ProbeProgress| ctx.preparing(format!("probe {name}: {}/{} texts", p.texts_done, p.texts_total));
+                ctx.preparing(format!("probe {name}: reading Leaner-GLUE…"));
+                let options = ProbeOptions { limit: settings.limit, batch_size: settings.batch_size, seed: probe_seed.clone()?, ..ProbeOptions::default() };
+                match probe_in_page(&model, task, &base, &options, &ctx.cancel_flag(), on_progress).await? {
+                    Outcome::Done(r) => probe_results.update(|rs| rs.push(r)),
+                    Outcome::Cancelled => return Ok(Outcome::Cancelled),
+                }
+            }
             let done = results.get_untracked();
             let probed = probe_results.get_untracked();
-            run.set(match outcome {
-                Ok(Outcome::Done(())) => {
-                    settings_used.set(Some(settings.clone()));
-                    let tasks: Vec<String> = done.iter().map(|r| r.task.clone()).chain(probed.iter().map(|r| r.task.run_name())).collect();
-                    let label = format!("{} · {}", model.name, tasks.join(", "));
-                    let mut summary = RunSummary::from_results(label, model.name.clone(), backend, settings, &done);
-                    summary.metrics.extend(RunSummary::probe_metrics(&probed));
-                    state.runs.update(|runs| runs.push(summary));
-                    let evaluated = if done.is_empty() { String::new() } else { format!("{} task(s) evaluated", done.len()) };
-                    let probed = if probed.is_empty() { String::new() } else { format!("{} task(s) probed", probed.len()) };
-                    let what = [evaluated, probed].into_iter().filter(|s| !s.is_empty()).collect::<Vec<_>>().join(", ");
-                    BenchState::Done(format!("{what}; added to Compare"))
-                }
-                Ok(Outcome::Cancelled) => BenchState::Cancelled,
-                Err(e) => BenchState::Failed(e),
-            });
-            state.busy.set(false);
-            finished_runs.update(|n| *n += 1);
+            settings_used.set(Some(settings.clone()));
+            let tasks: Vec<String> = done.iter().map(|r| r.task.clone()).chain(probed.iter().map(|r| r.task.run_name())).collect();
+            let label = format!("{} · {}", model.name, tasks.join(", "));
+            let mut summary = RunSummary::from_results(label, model.name.clone(), backend, settings, &done);
+            summary.metrics.extend(RunSummary::probe_metrics(&probed));
+            state.runs.update(|runs| runs.push(summary));
+            let evaluated = if done.is_empty() { String::new() } else { format!("{} task(s) evaluated", done.len()) };
+            let probed = if probed.is_empty() { String::new() } else { format!("{} task(s) probed", probed.len()) };
+            let what = [evaluated, probed].into_iter().filter(|s| !s.is_empty()).collect::<Vec<_>>().join(", ");
+            Ok(Outcome::Done(format!("{what}; added to Compare")))
         });
     };
-    let stop = move |_| cancel.get_value().set(true);
-    let running = move || matches!(run.get(), BenchState::Running(_) | BenchState::Loading(_));
+    let running = move || job.running();
     let ready = move || state.target.model().is_some();
 
     let chart = Signal::derive(move || {
         let rs = results.get();
-        if rs.is_empty() || !matches!(run.get(), BenchState::Done(_)) {
+        if rs.is_empty() || !matches!(job.status.get(), JobStatus::Done(_)) {
             return None;
         }
         let mut categories = Vec::new();
@@ -285,7 +272,7 @@ pub fn BenchmarksTab() -> impl IntoView {
             </fieldset>
             <fieldset>
                 <legend>"Linear probe on Leaner-GLUE (leaner_glue_probe; the limit applies to every split)"</legend>
-                <SuiteCheckbox name="leaner_glue_probe".to_string() tasks=probe_names.clone() selected=selected />
+                <SuiteCheckbox name=PROBE_SUITE.to_string() tasks=probe_names.clone() selected=selected />
                 {probe_names
                     .iter()
                     .map(|name| view! { <TaskCheckbox name=name.clone() selected=selected toggle=toggle /> })
@@ -317,32 +304,11 @@ pub fn BenchmarksTab() -> impl IntoView {
             </div>
             <div class="actions">
                 <button data-testid="bench-run" on:click=start disabled=move || !ready() || running() || state.busy.get()>"Run"</button>
-                <button data-testid="bench-cancel" on:click=stop disabled=move || !running()>"Cancel"</button>
-                <span data-testid="bench-status" data-finished-runs=move || finished_runs.get().to_string() role="status" aria-live="polite">
-                    {move || match run.get() {
-                        BenchState::Idle => String::new(),
-                        BenchState::Loading(s) => format!("Running: {s}"),
-                        BenchState::Running(p) if p.requests_total == 0 => {
-                            format!("Running: task {} of {} ({}) · preparing the requests…", p.task_index + 1, p.task_count, p.task)
-                        }
-                        BenchState::Running(p) => format!(
-                            "Running: task {} of {} ({}) · {}/{} requests · {:.0} tokens/s{}",
-                            p.task_index + 1,
-                            p.task_count,
-                            p.task,
-                            p.requests_done,
-                            p.requests_total,
-                            p.tokens_per_second,
-                            p.eta_seconds.map(|s| format!(" · about {} left", format_seconds(s))).unwrap_or_default()
-                        ),
-                        BenchState::Done(s) => format!("Done: {s}"),
-                        BenchState::Cancelled => "Cancelled".into(),
-                        BenchState::Failed(e) => format!("Error: {e}"),
-                    }}
-                </span>
+                <button data-testid="bench-cancel" on:click=move |_| job.cancel() disabled=move || !running()>"Cancel"</button>
+                <JobStatusLine job=job testid="bench-status" />
             </div>
-            {move || match run.get() {
-                BenchState::Running(p) if p.requests_total > 0 => Some(view! {
+            {move || match job.status.get() {
+                JobStatus::Running(p) if p.requests_total > 0 => Some(view! {
                     <progress data-testid="bench-progress" max=p.requests_total.to_string() value=p.requests_done.to_string() aria-label="progress of the current task"></progress>
                 }),
                 _ => None,
@@ -396,9 +362,6 @@ fn TaskCheckbox(name: String, selected: RwSignal<Vec<String>>, toggle: impl Fn(S
         </label>
     }
 }
-
-/// Names of the probe's tasks in the task list, as `tinyeval run --tasks` takes them.
-const PROBE_PREFIX: &str = "leaner_glue_probe_";
 
 /// Chooses or clears all of a suite's tasks at once; ticked when all are chosen.
 #[component]

@@ -4,8 +4,6 @@
 //! for what is shown); a box to check any passage; and the model-free n-gram
 //! overlap of a task with a corpus.
 
-use std::cell::Cell;
-use std::rc::Rc;
 use std::sync::Arc;
 
 use leptos::prelude::*;
@@ -17,9 +15,10 @@ use super::check_methods::{MethodForm, MethodOptions};
 use super::check_results::CheckResults;
 use super::overlap_panel::OverlapPanel;
 use super::passage_check::PassageCheck;
-use super::run_state::RunState;
+use super::job_status::JobStatusLine;
 use super::AppState;
 use crate::browser::files::read_input_files;
+use crate::job::Job;
 use crate::contamination::{CheckForm, check_frequencies, check_options, labelled_set, manifest_for, members, method_to_show, summary_text};
 use crate::browser::fetch::fetch_bytes;
 use crate::runs::{DetectionRun, Outcome, run_membership_check};
@@ -80,10 +79,8 @@ pub fn ContaminationTab() -> impl IntoView {
     let manifest_upload = RwSignal::new(None::<(String, Vec<u8>)>);
     let limit = RwSignal::new(String::new());
     let form = MethodForm::new();
-    let run = RwSignal::new(RunState::Idle);
-    let finished_runs = RwSignal::new(0u32);
+    let job = Job::<String>::new(state.busy);
     let check = RwSignal::new(None::<Arc<CheckReport>>);
-    let cancel = StoredValue::new_local(Rc::new(Cell::new(false)));
     let shown_method = RwSignal::new(String::from("mink"));
     let selected_item = RwSignal::new(None::<usize>);
     // The last check as a permalink carries it (AUROCs and ROC curves, no texts).
@@ -146,50 +143,32 @@ pub fn ContaminationTab() -> impl IntoView {
         let no_set = labelled_source && labelled.get_untracked().is_none();
         let form_values = (form.k.get_untracked(), form.batch_size.get_untracked(), form.recall_shots.get_untracked());
         let (corpus, bundled) = (form.corpus.get_untracked(), form.bundled_counts.get_untracked());
-        let flag = Rc::new(Cell::new(false));
-        cancel.set_value(flag.clone());
-        state.busy.set(true);
         selected_item.set(None);
         link.set(String::new());
-        run.set(RunState::Running("reading the items…".into()));
-        spawn_local(async move {
-            let outcome: Result<Outcome<CheckReport>, String> = async {
-                if no_set {
-                    return Err("choose a labelled set (JSONL with input and label) first".into());
-                }
-                let frequencies = if chosen.contains(&Method::DcPdd) { Some(check_frequencies(&model, &corpus, bundled).await?) } else { None };
-                let (k, batch_size, recall_shots) = form_values;
-                let options = check_options(CheckForm { methods: chosen, k, batch_size, recall_shots, frequencies })?;
-                let texts = source.name();
-                let items = source.items().await?;
-                let on_progress = move |p: tinyeval_core::membership::CheckProgress| {
-                    run.set(RunState::Running(format!("{}: {}/{} requests", p.stage.label(), p.done, p.total)))
-                };
-                let outcome = run_membership_check(&model, reference.as_deref(), items, &options, flag, on_progress).await?;
-                if let Outcome::Done(report) = &outcome {
-                    let detection = DetectionRun::new(&model.name, &texts, report);
-                    shared.set_value(Some(detection.clone()));
-                    state.detections.update(|d| d.push(detection));
-                }
-                Ok(outcome)
+        job.start(move |ctx| async move {
+            ctx.preparing("reading the items…");
+            if no_set {
+                return Err("choose a labelled set (JSONL with input and label) first".into());
             }
-            .await;
-            run.set(match outcome {
-                Ok(Outcome::Done(report)) => {
-                    shown_method.set(method_to_show(&report, &shown_method.get_untracked()));
-                    let summary = summary_text(&report);
-                    check.set(Some(Arc::new(report)));
-                    RunState::Done(summary)
-                }
-                Ok(Outcome::Cancelled) => RunState::Cancelled,
-                Err(e) => RunState::Failed(e),
-            });
-            state.busy.set(false);
-            finished_runs.update(|n| *n += 1);
+            let frequencies = if chosen.contains(&Method::DcPdd) { Some(check_frequencies(&model, &corpus, bundled).await?) } else { None };
+            let (k, batch_size, recall_shots) = form_values;
+            let options = check_options(CheckForm { methods: chosen, k, batch_size, recall_shots, frequencies })?;
+            let texts = source.name();
+            let items = source.items().await?;
+            let on_progress = |p: tinyeval_core::membership::CheckProgress| ctx.progress(format!("{}: {}/{} requests", p.stage.label(), p.done, p.total));
+            let Outcome::Done(report) = run_membership_check(&model, reference.as_deref(), items, &options, ctx.cancel_flag(), on_progress).await? else {
+                return Ok(Outcome::Cancelled);
+            };
+            let detection = DetectionRun::new(&model.name, &texts, &report);
+            shared.set_value(Some(detection.clone()));
+            state.detections.update(|d| d.push(detection));
+            shown_method.set(method_to_show(&report, &shown_method.get_untracked()));
+            let summary = summary_text(&report);
+            check.set(Some(Arc::new(report)));
+            Ok(Outcome::Done(summary))
         });
     };
-    let stop = move |_| cancel.get_value().set(true);
-    let running = move || run.get().running();
+    let running = move || job.running();
 
     view! {
         <section class="card" aria-labelledby="contamination-title">
@@ -247,8 +226,8 @@ pub fn ContaminationTab() -> impl IntoView {
             <MethodOptions form=form />
             <div class="actions">
                 <button data-testid="mia-run" on:click=start disabled=move || state.target.model().is_none() || running() || state.busy.get()>"Check"</button>
-                <button data-testid="mia-cancel" on:click=stop disabled=move || !running()>"Cancel"</button>
-                <span data-testid="mia-status" data-finished-runs=move || finished_runs.get().to_string() role="status" aria-live="polite">{move || run.get().text()}</span>
+                <button data-testid="mia-cancel" on:click=move |_| job.cancel() disabled=move || !running()>"Cancel"</button>
+                <JobStatusLine job=job testid="mia-status" />
             </div>
         </section>
         {move || check.get().map(|report| view! {

@@ -4,13 +4,13 @@
 //! and their means; an optional OpenAI-compatible judge; 0–5 ratings by hand,
 //! kept on this device; exports. The work is in [`crate::leaner_eval_run`].
 
-use std::cell::Cell;
 use std::rc::Rc;
 
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 use tinyeval_core::leaner_eval::{self, LeanerEvalRecord, Question, Vocabulary, aggregates};
 
+use super::job_status::JobStatusLine;
 use super::leaner_eval_responses::{JudgeState, MeansTable, ResponseItem, Row, scored};
 use super::permalink::PermalinkButton;
 use super::AppState;
@@ -23,39 +23,13 @@ use crate::leaner_eval_run::{
     responses_jsonl, run_summary, tinyhelen_url,
 };
 use crate::model_loading::LocalFile;
+use crate::job::{Job, JobContext, JobStatus, Progress};
 use crate::runs::Outcome;
 use crate::task_loading::TINYHELEN_BASE;
 
-#[derive(Clone, Debug, PartialEq)]
-enum RunState {
-    Idle,
-    Preparing(String),
-    Generating(GenerationProgress),
-    Done(String),
-    Cancelled,
-    Failed(String),
-}
-
-impl RunState {
-    fn text(&self) -> String {
-        match self {
-            RunState::Idle => String::new(),
-            RunState::Preparing(s) => format!("Running: {s}"),
-            RunState::Generating(p) => format!(
-                "Running: question {} of {} · {} tokens · {:.0} tokens/s",
-                p.question + 1,
-                p.questions,
-                p.tokens,
-                p.tokens_per_second
-            ),
-            RunState::Done(s) => format!("Done: {s}"),
-            RunState::Cancelled => "Cancelled".into(),
-            RunState::Failed(e) => format!("Error: {e}"),
-        }
-    }
-
-    fn is_running(&self) -> bool {
-        matches!(self, RunState::Preparing(_) | RunState::Generating(_))
+impl Progress for GenerationProgress {
+    fn describe(&self) -> String {
+        format!("question {} of {} · {} tokens · {:.0} tokens/s", self.question + 1, self.questions, self.tokens, self.tokens_per_second)
     }
 }
 
@@ -92,11 +66,9 @@ pub fn LeanerEvalTab() -> impl IntoView {
     let train_files = RwSignal::new_local(Vec::<LocalFile>::new());
     // The Leaner vocabulary of the last run, for the model and files it was built from.
     let vocabulary = StoredValue::new_local(None::<(String, Rc<Vocabulary>)>);
-    let run = RwSignal::new(RunState::Idle);
-    let finished_runs = RwSignal::new(0u32);
+    let job = Job::<GenerationProgress>::new(state.busy);
     let rows = RwSignal::new(Vec::<Row>::new());
     let run_info = RwSignal::new(None::<RunInfo>);
-    let cancel = StoredValue::new_local(Rc::new(Cell::new(false)));
     let export_error = RwSignal::new(None::<String>);
     let link = RwSignal::new(String::new());
     // The run's entry in Compare, updated once a judge has scored it.
@@ -108,8 +80,7 @@ pub fn LeanerEvalTab() -> impl IntoView {
     let stored_key = remembered_key();
     let remember = RwSignal::new(stored_key.is_some());
     let judge_key = RwSignal::new(stored_key.unwrap_or_default());
-    let judge_run = RwSignal::new(RunState::Idle);
-    let judge_finished = RwSignal::new(0u32);
+    let judge_job = Job::<String>::new(state.busy);
     let judged_with = RwSignal::new(None::<JudgeEndpoint>);
     let key_error = RwSignal::new(None::<String>);
 
@@ -156,7 +127,7 @@ pub fn LeanerEvalTab() -> impl IntoView {
         spawn_local(async move {
             match read_input_files(files).await {
                 Ok(f) => train_files.set(f),
-                Err(e) => run.set(RunState::Failed(e)),
+                Err(e) => job.fail(e),
             }
             input.set_value("");
         });
@@ -165,7 +136,7 @@ pub fn LeanerEvalTab() -> impl IntoView {
     let start = move |_| {
         let Some(model) = state.target.model_untracked() else { return };
         let Some(set) = questions.get_untracked() else {
-            return run.set(RunState::Failed("load the questions first (a URL or a file)".into()));
+            return job.fail("load the questions first (a URL or a file)");
         };
         let settings = match parse_settings(
             &limit.get_untracked(),
@@ -175,7 +146,7 @@ pub fn LeanerEvalTab() -> impl IntoView {
             &seed.get_untracked(),
         ) {
             Ok(s) => s,
-            Err(e) => return run.set(RunState::Failed(e)),
+            Err(e) => return job.fail(e),
         };
         let chosen: Vec<Question> = set.questions.iter().take(settings.limit.unwrap_or(usize::MAX)).cloned().collect();
         let uploaded = train_files.get_untracked();
@@ -185,7 +156,7 @@ pub fn LeanerEvalTab() -> impl IntoView {
         } else {
             uploaded.iter().map(|f| f.path.as_str()).collect::<Vec<_>>().join(", ")
         };
-        let run_id = finished_runs.get_untracked();
+        let run_id = job.finished.get_untracked();
         rows.set(
             chosen
                 .iter()
@@ -211,111 +182,69 @@ pub fn LeanerEvalTab() -> impl IntoView {
         }));
         judged_with.set(None);
         link.set(String::new());
-        let flag = Rc::new(Cell::new(false));
-        cancel.set_value(flag.clone());
-        state.busy.set(true);
-        spawn_local(async move {
-            let outcome = async {
-                let key = format!("{}\u{1f}{vocabulary_source}", model.name);
-                let cached = vocabulary.get_value().filter(|(k, _)| *k == key).map(|(_, v)| v);
-                let vocab = match cached {
-                    Some(v) => v,
-                    None => {
-                        let files = if uploaded.is_empty() {
-                            fetch_train_files(&base, |url| run.set(RunState::Preparing(format!("reading {url}…")))).await?
-                        } else {
-                            uploaded
-                        };
-                        let built = build_vocabulary(&files, &model.tokenizer, &flag, |done, total| {
-                            run.set(RunState::Preparing(format!("Leaner vocabulary: {done}/{total} documents")))
-                        })
-                        .await
-                        .map_err(|e| format!("the Leaner vocabulary: {e}"))?;
-                        let Outcome::Done(v) = built else { return Ok(Outcome::Cancelled) };
-                        let v = Rc::new(v);
-                        vocabulary.set_value(Some((key, v.clone())));
-                        v
-                    }
-                };
-                run_info.update(|i| i.iter_mut().for_each(|i| i.vocabulary_size = (vocab.words.len(), vocab.tokens.len())));
-                let shown = rows.get_untracked();
-                let answered = generate_responses(
-                    &model,
-                    &chosen,
-                    &settings.generation,
-                    &vocab,
-                    &flag,
-                    |p| run.set(RunState::Generating(p)),
-                    |i, piece| shown[i].text.update(|t| t.push_str(piece)),
-                    |i, response| {
-                        // The finished text (with anything held back while streaming).
-                        shown[i].text.set(response.text.clone());
-                        shown[i].response.set(Some(response));
-                    },
-                )
-                .await?;
-                Ok(match answered {
-                    Outcome::Done(_) => Outcome::Done(()),
-                    Outcome::Cancelled => Outcome::Cancelled,
-                })
-            }
-            .await;
-            run.set(match outcome {
-                Ok(Outcome::Done(())) => {
-                    let summary = summary_now();
-                    in_compare.set_value(summary.clone());
-                    state.runs.update(|r| r.extend(summary));
-                    RunState::Done(format!("{} responses; added to Compare", chosen.len()))
+        job.start(move |ctx| async move {
+            let key = format!("{}\u{1f}{vocabulary_source}", model.name);
+            let cached = vocabulary.get_value().filter(|(k, _)| *k == key).map(|(_, v)| v);
+            let vocab = match cached {
+                Some(v) => v,
+                None => {
+                    let files = if uploaded.is_empty() { fetch_train_files(&base, |url| ctx.preparing(format!("reading {url}…"))).await? } else { uploaded };
+                    let built = build_vocabulary(&files, &model.tokenizer, &ctx.cancel_flag(), |done, total| {
+                        ctx.preparing(format!("Leaner vocabulary: {done}/{total} documents"))
+                    })
+                    .await
+                    .map_err(|e| format!("the Leaner vocabulary: {e}"))?;
+                    let Outcome::Done(v) = built else { return Ok(Outcome::Cancelled) };
+                    let v = Rc::new(v);
+                    vocabulary.set_value(Some((key, v.clone())));
+                    v
                 }
-                Ok(Outcome::Cancelled) => RunState::Cancelled,
-                Err(e) => RunState::Failed(e),
-            });
-            state.busy.set(false);
-            finished_runs.update(|n| *n += 1);
+            };
+            run_info.update(|i| i.iter_mut().for_each(|i| i.vocabulary_size = (vocab.words.len(), vocab.tokens.len())));
+            let shown = rows.get_untracked();
+            let answered = generate_responses(
+                &model,
+                &chosen,
+                &settings.generation,
+                &vocab,
+                &ctx.cancel_flag(),
+                |p| ctx.progress(p),
+                |i, piece| shown[i].text.update(|t| t.push_str(piece)),
+                |i, response| {
+                    // The finished text (with anything held back while streaming).
+                    shown[i].text.set(response.text.clone());
+                    shown[i].response.set(Some(response));
+                },
+            )
+            .await?;
+            if let Outcome::Cancelled = answered {
+                return Ok(Outcome::Cancelled);
+            }
+            let summary = summary_now();
+            in_compare.set_value(summary.clone());
+            state.runs.update(|r| r.extend(summary));
+            Ok(Outcome::Done(format!("{} responses; added to Compare", chosen.len())))
         });
     };
-    let stop = move |_| cancel.get_value().set(true);
-    let running = move || run.get().is_running() || judge_run.get().is_running();
+    let running = move || job.running() || judge_job.running();
 
     let start_judge = move |_| {
         let endpoint = JudgeEndpoint { base_url: judge_url.get_untracked(), model: judge_model.get_untracked(), key: judge_key.get_untracked() };
         if endpoint.base_url.trim().is_empty() || endpoint.model.trim().is_empty() {
-            return judge_run.set(RunState::Failed("give the endpoint's base URL and the judge's model name".into()));
+            return judge_job.fail("give the endpoint's base URL and the judge's model name");
         }
         let pending: Vec<Row> = rows.get_untracked().into_iter().filter(|r| r.response.get_untracked().is_some()).collect();
         if pending.is_empty() {
-            return judge_run.set(RunState::Failed("no responses to judge yet".into()));
+            return judge_job.fail("no responses to judge yet");
         }
         let base = tinyhelen_base.get_untracked();
-        let flag = Rc::new(Cell::new(false));
-        cancel.set_value(flag.clone());
         judged_with.set(Some(endpoint.clone()));
         for r in &pending {
             r.judge.set(JudgeState::Waiting);
         }
-        judge_run.set(RunState::Preparing("reading TinyHelen's judge prompt…".into()));
-        spawn_local(async move {
-            let outcome = async {
-                let template = fetch_judge_prompt(&base).await?;
-                let mut failures = 0;
-                for (i, r) in pending.iter().enumerate() {
-                    if flag.get() {
-                        return Ok(None);
-                    }
-                    judge_run.set(RunState::Preparing(format!("judging response {} of {}…", i + 1, pending.len())));
-                    let Some(response) = r.response.get_untracked() else { continue };
-                    // An endpoint's error is the item's; the next item is tried all the same.
-                    r.judge.set(match judge_response(&endpoint, &template, &r.question.question, &response.text).await {
-                        Ok(s) => JudgeState::Scored(s),
-                        Err(e) => {
-                            failures += 1;
-                            JudgeState::Failed(e)
-                        }
-                    });
-                }
-                Ok::<_, String>(Some(failures))
-            }
-            .await;
+        judge_job.start(move |ctx| async move {
+            ctx.preparing("reading TinyHelen's judge prompt…");
+            let outcome = judge_rows(&ctx, &endpoint, &base, &pending).await;
             for r in &pending {
                 if r.judge.get_untracked() == JudgeState::Waiting {
                     r.judge.set(JudgeState::NotRun);
@@ -325,13 +254,11 @@ pub fn LeanerEvalTab() -> impl IntoView {
                 state.runs.update(|runs| runs.iter_mut().filter(|r| **r == old).for_each(|r| *r = new.clone()));
                 in_compare.set_value(Some(new));
             }
-            judge_run.set(match outcome {
-                Ok(Some(0)) => RunState::Done(format!("{} responses judged", pending.len())),
-                Ok(Some(n)) => RunState::Done(format!("{} responses judged, {n} without scores (see each response)", pending.len())),
-                Ok(None) => RunState::Cancelled,
-                Err(e) => RunState::Failed(e),
-            });
-            judge_finished.update(|n| *n += 1);
+            Ok(match outcome? {
+                Some(0) => Outcome::Done(format!("{} responses judged", pending.len())),
+                Some(n) => Outcome::Done(format!("{} responses judged, {n} without scores (see each response)", pending.len())),
+                None => Outcome::Cancelled,
+            })
         });
     };
     let set_remember = move |on: bool| {
@@ -431,11 +358,11 @@ pub fn LeanerEvalTab() -> impl IntoView {
             </div>
             <div class="actions">
                 <button data-testid="le-run" on:click=start disabled=move || state.target.model().is_none() || running() || state.busy.get()>"Run"</button>
-                <button data-testid="le-cancel" on:click=stop disabled=move || !running()>"Cancel"</button>
-                <span data-testid="le-status" data-finished-runs=move || finished_runs.get().to_string() role="status" aria-live="polite">{move || run.get().text()}</span>
+                <button data-testid="le-cancel" on:click=move |_| job.cancel() disabled=move || !job.running()>"Cancel"</button>
+                <JobStatusLine job=job testid="le-status" />
             </div>
-            {move || match run.get() {
-                RunState::Generating(p) => Some(view! {
+            {move || match job.status.get() {
+                JobStatus::Running(p) => Some(view! {
                     <progress data-testid="le-progress" max=p.questions.to_string() value=p.question.to_string() aria-label="questions answered"></progress>
                 }),
                 _ => None,
@@ -478,8 +405,8 @@ pub fn LeanerEvalTab() -> impl IntoView {
                 {move || key_error.get().map(|e| view! { <p class="error" role="alert">{e}</p> })}
                 <div class="actions">
                     <button data-testid="le-judge-run" on:click=start_judge disabled=move || running() || results.get().is_empty()>"Judge the responses"</button>
-                    <button class="secondary" data-testid="le-judge-cancel" on:click=stop disabled=move || !judge_run.get().is_running()>"Stop"</button>
-                    <span data-testid="le-judge-status" data-finished-runs=move || judge_finished.get().to_string() role="status" aria-live="polite">{move || judge_run.get().text()}</span>
+                    <button class="secondary" data-testid="le-judge-cancel" on:click=move |_| judge_job.cancel() disabled=move || !judge_job.running()>"Stop"</button>
+                    <JobStatusLine job=judge_job testid="le-judge-status" />
                 </div>
             </section>
             <section class="card" aria-labelledby="le-responses-title">
@@ -494,4 +421,27 @@ pub fn LeanerEvalTab() -> impl IntoView {
             </section>
         </Show>
     }
+}
+
+/// Asks the judge for each of `rows`' scores, one after the other; the number
+/// of replies without scores, or `None` when cancelled.
+async fn judge_rows(ctx: &JobContext<String>, endpoint: &JudgeEndpoint, base: &str, rows: &[Row]) -> Result<Option<usize>, String> {
+    let template = fetch_judge_prompt(base).await?;
+    let mut failures = 0;
+    for (i, r) in rows.iter().enumerate() {
+        if ctx.cancel_flag().get() {
+            return Ok(None);
+        }
+        ctx.preparing(format!("judging response {} of {}…", i + 1, rows.len()));
+        let Some(response) = r.response.get_untracked() else { continue };
+        // An endpoint's error is the item's; the next item is tried all the same.
+        r.judge.set(match judge_response(endpoint, &template, &r.question.question, &response.text).await {
+            Ok(s) => JudgeState::Scored(s),
+            Err(e) => {
+                failures += 1;
+                JudgeState::Failed(e)
+            }
+        });
+    }
+    Ok(Some(failures))
 }

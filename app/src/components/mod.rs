@@ -11,6 +11,7 @@ mod column_heads;
 mod compare_tab;
 mod contamination_tab;
 mod dose_panel;
+mod job_status;
 mod leaner_eval_responses;
 mod leaner_eval_tab;
 mod models_tab;
@@ -18,7 +19,6 @@ mod overlap_panel;
 mod passage_check;
 mod permalink;
 mod probe_results;
-mod run_state;
 mod token_view;
 
 use std::rc::Rc;
@@ -331,9 +331,4 @@ pub fn App() -> impl IntoView {
             </section>
         </main>
     }
-}
-
-/// Seconds as `1 min 5 s` or `12 s`.
-pub fn format_seconds(s: f64) -> String {
-    if s >= 60.0 { format!("{} min {} s", (s / 60.0).floor(), (s % 60.0).round()) } else { format!("{s:.0} s") }
 }

@@ -3,29 +3,19 @@
 //! read from a URL), as `tinyeval overlap` computes it; the overlapping items
 //! with their shared n-grams highlighted.
 
-use std::cell::Cell;
-use std::rc::Rc;
-
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 use tinyeval_core::overlap::DEFAULT_N;
 
 use super::column_heads::ColumnHeads;
+use super::job_status::JobStatusLine;
 use super::AppState;
 use crate::browser::files::read_input_files;
 use crate::browser::fetch::fetch_bytes;
+use crate::job::Job;
 use crate::overlap::{OverlapReport, overlap_report, parse_corpus};
 use crate::runs::Outcome;
 use crate::task_loading::{TINYHELEN_BASE, TaskSource, builtin_tasks, load_task};
-
-#[derive(Clone, Debug, PartialEq)]
-enum OverlapState {
-    Idle,
-    Running(String),
-    Done(String),
-    Cancelled,
-    Failed(String),
-}
 
 fn parse_count(what: &str, s: &str) -> Result<Option<usize>, String> {
     let s = s.trim();
@@ -48,10 +38,8 @@ pub fn OverlapPanel() -> impl IntoView {
     let corpus_files = RwSignal::new_local(Vec::<crate::model_loading::LocalFile>::new());
     let limit = RwSignal::new(String::new());
     let n = RwSignal::new(DEFAULT_N.to_string());
-    let run = RwSignal::new(OverlapState::Idle);
-    let finished_runs = RwSignal::new(0u32);
+    let job = Job::<String>::new(state.busy);
     let report = RwSignal::new(None::<OverlapReport>);
-    let cancel = StoredValue::new_local(Rc::new(Cell::new(false)));
 
     let on_corpus = move |ev: leptos::ev::Event| {
         let input: web_sys::HtmlInputElement = event_target(&ev);
@@ -59,7 +47,7 @@ pub fn OverlapPanel() -> impl IntoView {
         spawn_local(async move {
             match read_input_files(files).await {
                 Ok(f) => corpus_files.set(f),
-                Err(e) => run.set(OverlapState::Failed(e)),
+                Err(e) => job.fail(e),
             }
         });
     };
@@ -67,18 +55,15 @@ pub fn OverlapPanel() -> impl IntoView {
     let start = move |_| {
         let (limit, n) = match (parse_count("limit", &limit.get_untracked()), parse_count("n", &n.get_untracked())) {
             (Ok(l), Ok(n)) => (l, n.unwrap_or(DEFAULT_N)),
-            (Err(e), _) | (_, Err(e)) => return run.set(OverlapState::Failed(e)),
+            (Err(e), _) | (_, Err(e)) => return job.fail(e),
         };
         let source = tasks.iter().find(|t| t.name() == task_name.get_untracked()).cloned();
         let files = corpus_files.get_untracked();
         let url = corpus_url.get_untracked().trim().to_string();
         let base = tinyhelen_base.get_untracked();
-        let flag = Rc::new(Cell::new(false));
-        cancel.set_value(flag.clone());
-        state.busy.set(true);
-        run.set(OverlapState::Running("reading the task and the corpus…".into()));
-        spawn_local(async move {
-            let outcome = async {
+        job.start(move |ctx| async move {
+            ctx.preparing("reading the task and the corpus…");
+            {
                 let task = load_task(&source.ok_or("choose a task")?, &base).await?;
                 // Documents in the order of the files (CLI: --corpus a,b).
                 let mut corpus = Vec::new();
@@ -91,13 +76,11 @@ pub fn OverlapPanel() -> impl IntoView {
                 } else {
                     return Err("choose corpus files, or give a corpus URL".to_string());
                 }
-                let progress = |done: usize, total: usize| run.set(OverlapState::Running(format!("{done}/{total} corpus documents")));
-                overlap_report(&task, limit, &corpus, n, &flag, progress).await
-            }
-            .await;
-            run.set(match outcome {
-                Ok(Outcome::Done(r)) => {
-                    let summary = format!(
+                let progress = |done: usize, total: usize| ctx.progress(format!("{done}/{total} corpus documents"));
+                let Outcome::Done(r) = overlap_report(&task, limit, &corpus, n, &ctx.cancel_flag(), progress).await? else {
+                    return Ok(Outcome::Cancelled);
+                };
+                let summary = format!(
                         "{} of {} items of {} share a {}-gram with the corpus ({} documents)",
                         r.overlapping().count(),
                         r.rows.len(),
@@ -105,18 +88,12 @@ pub fn OverlapPanel() -> impl IntoView {
                         r.n,
                         r.documents
                     );
-                    report.set(Some(r));
-                    OverlapState::Done(summary)
-                }
-                Ok(Outcome::Cancelled) => OverlapState::Cancelled,
-                Err(e) => OverlapState::Failed(e),
-            });
-            state.busy.set(false);
-            finished_runs.update(|n| *n += 1);
+                report.set(Some(r));
+                Ok(Outcome::Done(summary))
+            }
         });
     };
-    let stop = move |_| cancel.get_value().set(true);
-    let running = move || matches!(run.get(), OverlapState::Running(_));
+    let running = move || job.running();
 
     view! {
         <section class="card" aria-labelledby="overlap-title">
@@ -149,16 +126,8 @@ pub fn OverlapPanel() -> impl IntoView {
             <input id="overlap-corpus-url" type="url" class="wide" data-testid="overlap-corpus-url" prop:value=move || corpus_url.get() on:input=move |ev| corpus_url.set(event_target_value(&ev)) />
             <div class="actions">
                 <button data-testid="overlap-run" on:click=start disabled=move || running() || state.busy.get()>"Find overlaps"</button>
-                <button data-testid="overlap-cancel" on:click=stop disabled=move || !running()>"Cancel"</button>
-                <span data-testid="overlap-status" data-finished-runs=move || finished_runs.get().to_string() role="status" aria-live="polite">
-                    {move || match run.get() {
-                        OverlapState::Idle => String::new(),
-                        OverlapState::Running(s) => format!("Running: {s}"),
-                        OverlapState::Done(s) => format!("Done: {s}"),
-                        OverlapState::Cancelled => "Cancelled".into(),
-                        OverlapState::Failed(e) => format!("Error: {e}"),
-                    }}
-                </span>
+                <button data-testid="overlap-cancel" on:click=move |_| job.cancel() disabled=move || !running()>"Cancel"</button>
+                <JobStatusLine job=job testid="overlap-status" />
             </div>
             {move || report.get().map(|r| view! { <OverlapTable report=r /> })}
         </section>

@@ -1,18 +1,15 @@
 //! Contamination's "Check a passage": one text scored step by step (the page
 //! stays responsive), its detection scores and its tokens' heat map.
 
-use std::cell::Cell;
-use std::rc::Rc;
-
 use leptos::prelude::*;
-use leptos::task::spawn_local;
 use tinyeval_core::TextScores;
 
 use super::AppState;
 use super::column_heads::ColumnHeads;
-use super::run_state::RunState;
+use super::job_status::JobStatusLine;
 use super::token_view::TokenView;
 use crate::contamination::passage_scores;
+use crate::job::Job;
 use crate::runs::{Outcome, TextProgress, score_text};
 
 #[component]
@@ -20,10 +17,8 @@ pub fn PassageCheck() -> impl IntoView {
     let state = expect_context::<AppState>();
     let text = RwSignal::new("The little dog ran to the park. It was a sunny day.".to_string());
     let k = RwSignal::new(String::from("0.2"));
-    let run = RwSignal::new(RunState::Idle);
-    let finished_runs = RwSignal::new(0u32);
+    let job = Job::<String>::new(state.busy);
     let result = RwSignal::new(None::<TextScores>);
-    let cancel = StoredValue::new_local(Rc::new(Cell::new(false)));
     let k_value = move || k.get().trim().parse::<f64>().ok().filter(|v| *v > 0.0 && *v <= 1.0).unwrap_or(0.2);
 
     let start = move |_| {
@@ -33,32 +28,21 @@ pub fn PassageCheck() -> impl IntoView {
             Some("webgpu") => 128,
             _ => 32,
         };
-        let flag = Rc::new(Cell::new(false));
-        cancel.set_value(flag.clone());
-        run.set(RunState::Running("starting…".into()));
-        state.busy.set(true);
         let input = text.get_untracked();
-        spawn_local(async move {
-            let on_progress = move |p: TextProgress| {
+        job.start(move |ctx| async move {
+            let on_progress = |p: TextProgress| {
                 let rate = if p.seconds > 0.0 { p.tokens_done as f64 / p.seconds } else { 0.0 };
-                run.set(RunState::Running(format!("{}/{} tokens · {rate:.0} tokens/s", p.tokens_done, p.tokens_total)));
+                ctx.progress(format!("{}/{} tokens · {rate:.0} tokens/s", p.tokens_done, p.tokens_total));
             };
-            let state_after = match score_text(&m, &input, segment_len, flag, on_progress).await {
-                Ok(Outcome::Done(scores)) => {
-                    let n = scores.tokens.len();
-                    result.set(Some(scores));
-                    RunState::Done(format!("scored {n} tokens"))
-                }
-                Ok(Outcome::Cancelled) => RunState::Cancelled,
-                Err(e) => RunState::Failed(e),
+            let Outcome::Done(scores) = score_text(&m, &input, segment_len, ctx.cancel_flag(), on_progress).await? else {
+                return Ok(Outcome::Cancelled);
             };
-            run.set(state_after);
-            state.busy.set(false);
-            finished_runs.update(|n| *n += 1);
+            let n = scores.tokens.len();
+            result.set(Some(scores));
+            Ok(Outcome::Done(format!("scored {n} tokens")))
         });
     };
-    let stop = move |_| cancel.get_value().set(true);
-    let running = move || matches!(run.get(), RunState::Running(_));
+    let running = move || job.running();
     view! {
         <section class="card" aria-labelledby="score-title">
             <h2 id="score-title">"Check a passage"</h2>
@@ -75,12 +59,10 @@ pub fn PassageCheck() -> impl IntoView {
                 <button data-testid="score-button" on:click=start disabled=move || state.target.model().is_none() || running() || state.busy.get()>
                     "Score"
                 </button>
-                <button data-testid="cancel-button" on:click=stop disabled=move || !running()>
+                <button data-testid="cancel-button" on:click=move |_| job.cancel() disabled=move || !running()>
                     "Cancel"
                 </button>
-                <span data-testid="run-status" data-finished-runs=move || finished_runs.get().to_string() role="status" aria-live="polite">
-                    {move || run.get().text()}
-                </span>
+                <JobStatusLine job=job testid="run-status" />
             </div>
             {move || result.get().map(|scores| {
                 let kv = k_value();
