@@ -675,12 +675,16 @@ def main():
               ["bad_split_without_data", "validation"], data=jsonl(mc_docs))
     task_case("rolling_fewshot", mc_yaml("rolling_fewshot", output_type="loglikelihood_rolling", num_fewshot=2,
               doc_to_choice=DROP), ["rolling_fewshot.yaml", "num_fewshot"], data=jsonl(mc_docs))
+    em = [{"metric": "exact_match"}]
     task_case("generation_until_number", mc_yaml("generation_until_number", output_type="generate_until",
-              doc_to_choice=DROP, doc_to_target="{{ label }}", generation_kwargs={"until": 5}),
+              doc_to_choice=DROP, doc_to_target="{{ label }}", generation_kwargs={"until": 5}, metric_list=em),
               ["bad_generation_until_number", "until"], data=jsonl(mc_docs))
     task_case("generation_unknown_kwarg", mc_yaml("generation_unknown_kwarg", output_type="generate_until",
-              doc_to_choice=DROP, generation_kwargs={"num_beams": 4}), ["generation_unknown_kwarg.yaml", "num_beams"],
+              doc_to_choice=DROP, generation_kwargs={"num_beams": 4}, metric_list=em), ["generation_unknown_kwarg.yaml", "num_beams"],
               data=jsonl(mc_docs))
+    # The metric specification says which output types a metric applies to; the YAML is refused when parsed.
+    task_case("metric_wrong_output_type", mc_yaml("metric_wrong_output_type", metric_list=[{"metric": "perplexity"}]),
+              ["metric_wrong_output_type.yaml", "perplexity", "does not apply"], data=jsonl(mc_docs))
     task_case("group_cycle", "group: bad_group_cycle\ntask: [bad_group_cycle]\n", ["bad_group_cycle"])
     task_case("group_mutual_cycle", None, ["bad_group_mutual_cycle", "bad_group_b"],
               files={"a.yaml": "group: bad_group_mutual_cycle\ntask: [bad_group_b]\n",

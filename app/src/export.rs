@@ -3,8 +3,9 @@
 //! numbers, never the user's texts) is what Compare shows and a permalink carries.
 
 use serde::{Deserialize, Serialize};
-use serde_json::{Value, json};
+use serde_json::Value;
 use tinyeval_core::tasks::TaskResult;
+use tinyeval_core::tasks::run_record::{RunRecord, benchmark_results_json};
 use wasm_bindgen::JsValue;
 
 use crate::browser::fetch::js_error;
@@ -130,34 +131,21 @@ impl RunSummary {
     }
 }
 
-/// lm-eval-harness's results layout for several tasks (each task's
-/// [`TaskResult::results_json`] merged), with the model and settings in `config`.
+/// lm-eval-harness's results layout for the tasks of a run and the built-in
+/// groups all of whose tasks ran, with the run's `config` block: core's
+/// [`benchmark_results_json`], which `tinyeval run` writes too.
 pub fn results_json(results: &[TaskResult], model: &str, backend: &str, settings: &Settings) -> Value {
-    let mut merged = serde_json::Map::new();
-    for r in results {
-        if let Value::Object(o) = r.results_json() {
-            for (section, value) in o {
-                let entry = merged.entry(section).or_insert_with(|| json!({}));
-                if let (Some(dst), Value::Object(src)) = (entry.as_object_mut(), value) {
-                    dst.extend(src);
-                }
-            }
-        }
-    }
-    merged.insert(
-        "config".into(),
-        json!({
-            "model": "tinyeval",
-            "model_args": model,
-            "device": backend,
-            "batch_size": settings.batch_size,
-            "limit": settings.limit,
-            "num_fewshot": settings.num_fewshot,
-            "fewshot_seed": settings.seed,
-        }),
-    );
-    merged.insert("model_name".into(), json!(model));
-    Value::Object(merged)
+    let record = RunRecord {
+        model: model.to_string(),
+        device: backend.to_string(),
+        batch_size: settings.batch_size,
+        limit: settings.limit.map(|l| l as f64),
+        num_fewshot: settings.num_fewshot,
+        fewshot_seed: settings.seed,
+        bootstrap_iters: tinyeval_core::tasks::evaluator::DEFAULT_BOOTSTRAP_ITERS,
+        date: Some(js_sys::Date::now() / 1000.0),
+    };
+    benchmark_results_json(results, &crate::suites::complete_groups(results), &record)
 }
 
 /// A CSV field, quoted where it must be. A text a spreadsheet would take for a

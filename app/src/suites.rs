@@ -27,10 +27,18 @@ pub struct GroupRow {
     pub stderr: Option<f64>,
 }
 
+/// The built-in groups all of whose tasks are among `results`.
+pub fn complete_groups(results: &[TaskResult]) -> Vec<GroupConfig> {
+    complete(results, &builtin_suites())
+}
+
+fn complete(results: &[TaskResult], groups: &[GroupConfig]) -> Vec<GroupConfig> {
+    groups.iter().filter(|g| g.task.iter().all(|t| results.iter().any(|r| &r.task == t))).cloned().collect()
+}
+
 /// The aggregates of the groups whose tasks all ran.
 pub fn group_rows(results: &[TaskResult], groups: &[GroupConfig]) -> Vec<GroupRow> {
-    let complete: Vec<GroupConfig> =
-        groups.iter().filter(|g| g.task.iter().all(|t| results.iter().any(|r| &r.task == t))).cloned().collect();
+    let complete = complete(results, groups);
     if complete.is_empty() {
         return Vec::new();
     }

@@ -14,12 +14,13 @@ use std::path::{Path, PathBuf};
 use anyhow::{Context, Result, bail};
 use clap::Args;
 use indicatif::{ProgressBar, ProgressStyle};
-use serde_json::{Value, json};
+use serde_json::Value;
 use tinyeval_core::probe::{PROBE_SUITE, ProbeOptions};
 use tinyeval_core::run_plan::RunPlan;
 use tinyeval_core::tasks::data::load_task_docs_with_origins;
 use tinyeval_core::tasks::evaluator::{DEFAULT_BOOTSTRAP_ITERS, check_docs};
-use tinyeval_core::tasks::results::{results_json, sample_line};
+use tinyeval_core::tasks::results::sample_line;
+use tinyeval_core::tasks::run_record::{RunRecord, benchmark_results_json, sanitize_model_name};
 use tinyeval_core::tasks::{EvalOptions, TaskRegistry, TaskSelection, evaluate_task_stepwise, export_lm_eval};
 
 use crate::{Backend, leaner_eval, probe};
@@ -139,24 +140,6 @@ fn parse_seed(seed: &str) -> Result<i64> {
     pick.parse().with_context(|| format!("--seed {seed:?}: `{pick}` is not an integer"))
 }
 
-/// lm-eval's `sanitize_model_name`.
-fn sanitize_model_name(name: &str) -> String {
-    let mut out = String::new();
-    let mut in_run = false;
-    for c in name.chars() {
-        if "\"<>:/|\\?*[]".contains(c) {
-            if !in_run {
-                out.push_str("__");
-            }
-            in_run = true;
-        } else {
-            out.push(c);
-            in_run = false;
-        }
-    }
-    out
-}
-
 fn bar(len: usize, task: &str) -> ProgressBar {
     let pb = ProgressBar::with_draw_target(Some(len as u64), indicatif::ProgressDrawTarget::stderr());
     pb.set_style(
@@ -268,26 +251,18 @@ fn run_tasks(args: &RunArgs, tasks: &str, seed: i64) -> Result<()> {
         pb.finish_and_clear();
         results.push(result);
     }
-    let mut json = results_json(&results, &selection.groups);
     let model_name = args.model.display().to_string();
-    if let Value::Object(o) = &mut json {
-        o.insert(
-            "config".into(),
-            json!({
-                "model": "tinyeval",
-                "model_args": format!("pretrained={model_name}"),
-                "batch_size": args.batch_size,
-                "device": backend_name(args.backend),
-                "limit": args.limit,
-                "bootstrap_iters": args.bootstrap_iters,
-                "fewshot_seed": seed,
-            }),
-        );
-        o.insert("model_name".into(), json!(model_name));
-        o.insert("model_name_sanitized".into(), json!(sanitize_model_name(&model_name)));
-        o.insert("tinyeval_version".into(), json!(env!("CARGO_PKG_VERSION")));
-        o.insert("date".into(), json!(chrono::Utc::now().timestamp_millis() as f64 / 1000.0));
-    }
+    let record = RunRecord {
+        model: model_name.clone(),
+        device: backend_name(args.backend).into(),
+        batch_size: args.batch_size,
+        limit: args.limit,
+        num_fewshot: args.num_fewshot,
+        fewshot_seed: seed,
+        bootstrap_iters: args.bootstrap_iters,
+        date: Some(chrono::Utc::now().timestamp_millis() as f64 / 1000.0),
+    };
+    let json = benchmark_results_json(&results, &selection.groups, &record);
     print_table(&json);
     if let Some(out) = &args.output_path {
         // lm-eval: `datetime.now().isoformat().replace(":", "-")`.

@@ -67,7 +67,7 @@ fn python_random_is_reproduced() {
 /// `bootstrap_stderr` (same draws: chunk i of 1000 from `random.Random(i)`).
 #[test]
 fn bootstrap_stderr_matches_lm_eval() {
-    use tinyeval_core::tasks::metrics::{f1, matthews_corrcoef, uncertainty};
+    use tinyeval_core::tasks::metrics::{aggregation, f1, matthews_corrcoef, uncertainty};
     for case in fixture("bootstrap.json").as_array().unwrap() {
         let seed = &case["seed"];
         let values: Vec<SampleValue> = case["items"]
@@ -79,11 +79,11 @@ fn bootstrap_stderr_matches_lm_eval() {
         let iters = case["iters"].as_u64().unwrap() as usize;
         let mcc = case["mcc"].as_f64().unwrap();
         assert!((matthews_corrcoef(&values) - mcc).abs() < 1e-12, "seed {seed}: mcc");
-        let se = uncertainty("matthews_corrcoef", &values, iters).stderr.unwrap();
+        let se = uncertainty(aggregation("matthews_corrcoef").unwrap(), &values, iters).stderr.unwrap();
         assert!(rel_close(se, case["mcc_stderr"].as_f64().unwrap(), 1e-9), "seed {seed}: mcc stderr {se} vs {}", case["mcc_stderr"]);
         if let Some(want) = case.get("f1") {
             assert!((f1(&values) - want.as_f64().unwrap()).abs() < 1e-12, "seed {seed}: f1");
-            let se = uncertainty("f1", &values, iters).stderr.unwrap();
+            let se = uncertainty(aggregation("f1").unwrap(), &values, iters).stderr.unwrap();
             assert!(rel_close(se, case["f1_stderr"].as_f64().unwrap(), 1e-9), "seed {seed}: f1 stderr {se} vs {}", case["f1_stderr"]);
         }
     }

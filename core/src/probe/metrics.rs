@@ -4,6 +4,8 @@
 use serde::Serialize;
 
 use crate::statistics;
+use crate::tasks;
+use crate::tasks::metrics::{SampleValue, matthews_corrcoef};
 
 use super::{Metric, ProbeTask};
 
@@ -41,19 +43,21 @@ pub fn accuracy(gold: &[f64], pred: &[f64]) -> f64 {
     gold.iter().zip(pred).filter(|(g, p)| g == p).count() as f64 / gold.len() as f64
 }
 
-/// Matthews correlation of binary labels (scikit-learn's `matthews_corrcoef`; 0 when undefined).
-pub fn mcc(gold: &[f64], pred: &[f64]) -> f64 {
-    let count = |g: f64, p: f64| gold.iter().zip(pred).filter(|(a, b)| **a == g && **b == p).count() as f64;
-    let (tp, tn, fp, fne) = (count(1.0, 1.0), count(0.0, 0.0), count(0.0, 1.0), count(1.0, 0.0));
-    let denom = ((tp + fp) * (tp + fne) * (tn + fp) * (tn + fne)).sqrt();
-    if denom == 0.0 { 0.0 } else { (tp * tn - fp * fne) / denom }
+/// Labels as `(gold, pred)` samples, for the task metrics' mcc and f1.
+fn gold_pred(gold: &[f64], pred: &[f64]) -> Vec<SampleValue> {
+    gold.iter().zip(pred).map(|(&g, &p)| SampleValue::GoldPred(g as i64, p as i64)).collect()
 }
 
-/// F1 of class 1 (scikit-learn's `f1_score`; 0 when there are no positives at all).
+/// Matthews correlation (scikit-learn's `matthews_corrcoef`; 0 when
+/// undefined): the benchmark tasks' own `mcc`, on the probe's predictions.
+pub fn mcc(gold: &[f64], pred: &[f64]) -> f64 {
+    matthews_corrcoef(&gold_pred(gold, pred))
+}
+
+/// F1 of class 1 (scikit-learn's `f1_score`; 0 when there are no positives
+/// at all): the benchmark tasks' own `f1`.
 pub fn f1(gold: &[f64], pred: &[f64]) -> f64 {
-    let count = |g: f64, p: f64| gold.iter().zip(pred).filter(|(a, b)| **a == g && **b == p).count() as f64;
-    let (tp, fp, fne) = (count(1.0, 1.0), count(0.0, 1.0), count(1.0, 0.0));
-    if 2.0 * tp + fp + fne == 0.0 { 0.0 } else { 2.0 * tp / (2.0 * tp + fp + fne) }
+    tasks::metrics::f1(&gold_pred(gold, pred))
 }
 
 /// Pearson's r (NaN when a side is constant, as SciPy).

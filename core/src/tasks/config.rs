@@ -8,14 +8,7 @@ use serde_json::Value;
 
 use crate::error::{Error, Result};
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum OutputType {
-    MultipleChoice,
-    Loglikelihood,
-    LoglikelihoodRolling,
-    GenerateUntil,
-}
+pub use crate::tasks::output_type::OutputType;
 
 /// `doc_to_text`, `doc_to_target` or `doc_to_choice`: a Jinja template (or a
 /// field name of the doc), an integer, or a literal list of strings.
@@ -192,14 +185,7 @@ impl TaskConfig {
             if !is_em && (m.regexes_to_ignore.is_some() || m.ignore_case.is_some() || m.ignore_punctuation.is_some() || m.ignore_numbers.is_some()) {
                 return Err(Error::bad_file(file, format!("metric `{}` takes no regexes_to_ignore/ignore_* options (only exact_match does)", m.metric)));
             }
-            if crate::tasks::metrics::metric(&m.metric).is_none() {
-                return Err(Error::bad_file(file, format!("metric `{}` is not supported", m.metric)));
-            }
-            if let Some(a) = &m.aggregation {
-                if crate::tasks::metrics::aggregation(a).is_none() {
-                    return Err(Error::bad_file(file, format!("aggregation `{a}` is not supported")));
-                }
-            }
+            crate::tasks::metrics::check_metric(&m.metric, m.aggregation.as_deref(), self.output_type).map_err(|e| Error::bad_file(file, e))?;
         }
         Ok(())
     }

@@ -9,9 +9,11 @@ pub mod data;
 pub mod evaluator;
 pub mod fewshot;
 pub mod metrics;
+pub mod output_type;
 pub mod pyrandom;
 pub mod records;
 pub mod results;
+pub mod run_record;
 pub mod template;
 
 use std::collections::BTreeMap;

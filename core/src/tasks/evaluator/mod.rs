@@ -44,7 +44,7 @@ use crate::tasks::metrics::{self, SampleValue};
 pub use crate::tasks::records::{MetricResult, Request, Response, SampleRecord, TaskResult};
 pub use generation::{GenerationSettings, generation_settings};
 pub use requests::{check_docs, encode_pair, rolling_requests};
-pub use task_metrics::{count_words, default_metrics};
+pub use crate::tasks::metrics::{count_words, default_metrics};
 
 use generation::generate_until;
 use requests::plan_doc;
@@ -237,13 +237,12 @@ where
     let mut aggregated = BTreeMap::new();
     for m in task_metrics {
         let values: Vec<SampleValue> = samples.iter().map(|s| s.metrics[&m.name]).collect();
-        let f = metrics::aggregation(&m.aggregation)
-            .ok_or_else(|| Error::Input(format!("task {}: aggregation `{}` is not supported", task.task, m.aggregation)))?;
-        let value = if values.is_empty() { f64::NAN } else { f(&values) };
-        let uncertainty = metrics::uncertainty(&m.aggregation, &values, options.bootstrap_iters);
+        let a = m.aggregation;
+        let value = if values.is_empty() { f64::NAN } else { (a.function)(&values) };
+        let uncertainty = metrics::uncertainty(a, &values, options.bootstrap_iters);
         aggregated.insert(
             m.name,
-            MetricResult { value, stderr: uncertainty.stderr, uncertainty, aggregation: m.aggregation, higher_is_better: m.higher_is_better },
+            MetricResult { value, stderr: uncertainty.stderr, uncertainty, aggregation: a.name.to_string(), higher_is_better: m.higher_is_better },
         );
     }
     Ok(TaskResult { task: task.task.clone(), num_fewshot, samples, metrics: aggregated, config: task.clone(), n_docs: all_docs.len() })

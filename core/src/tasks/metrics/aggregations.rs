@@ -1,72 +1,14 @@
-//! Metrics and aggregations, by name, as lm-eval-harness computes them, with
-//! their standard errors and confidence intervals. The evaluator looks
-//! everything up here and knows nothing about any task.
+//! Aggregations over samples, as lm-eval-harness computes them, with their
+//! standard errors and confidence intervals.
 
 use serde::Serialize;
 
 use crate::statistics::{Interval, percentile_interval};
 use crate::tasks::pyrandom::PyRandom;
 
-/// What one sample contributes to a metric.
-#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
-#[serde(untagged)]
-pub enum SampleValue {
-    Score(f64),
-    /// `(gold, pred)`, for f1 and mcc.
-    GoldPred(i64, i64),
-    /// `(loglikelihood, words or bytes)`, for the rolling perplexities.
-    Weighted(f64, f64),
-}
-
-#[derive(Debug, Clone, Copy, PartialEq)]
-pub struct MetricSpec {
-    pub name: &'static str,
-    pub default_aggregation: &'static str,
-    pub higher_is_better: bool,
-}
-
-/// lm-eval's registered metrics that tinyeval computes (`lm_eval/api/metrics.py`).
-const METRICS: &[MetricSpec] = &[
-    MetricSpec { name: "acc", default_aggregation: "mean", higher_is_better: true },
-    MetricSpec { name: "acc_norm", default_aggregation: "mean", higher_is_better: true },
-    MetricSpec { name: "acc_bytes", default_aggregation: "mean", higher_is_better: true },
-    MetricSpec { name: "exact_match", default_aggregation: "mean", higher_is_better: true },
-    MetricSpec { name: "mcc", default_aggregation: "matthews_corrcoef", higher_is_better: true },
-    MetricSpec { name: "f1", default_aggregation: "f1", higher_is_better: true },
-    MetricSpec { name: "perplexity", default_aggregation: "perplexity", higher_is_better: false },
-    MetricSpec { name: "word_perplexity", default_aggregation: "weighted_perplexity", higher_is_better: false },
-    MetricSpec { name: "byte_perplexity", default_aggregation: "weighted_perplexity", higher_is_better: false },
-    MetricSpec { name: "bits_per_byte", default_aggregation: "bits_per_byte", higher_is_better: false },
-];
-
-/// The metric named `name`, if supported.
-pub fn metric(name: &str) -> Option<MetricSpec> {
-    METRICS.iter().copied().find(|m| m.name == name)
-}
+use super::{AggregationSpec, SampleValue};
 
 pub type Aggregation = fn(&[SampleValue]) -> f64;
-
-/// The aggregation named `name`: `mean`, `matthews_corrcoef`, `f1`,
-/// `perplexity`, `weighted_perplexity` or `bits_per_byte`.
-pub fn aggregation(name: &str) -> Option<Aggregation> {
-    match name {
-        "mean" => Some(mean),
-        "matthews_corrcoef" => Some(matthews_corrcoef),
-        "f1" => Some(f1),
-        "perplexity" => Some(perplexity),
-        "weighted_perplexity" => Some(weighted_perplexity),
-        "bits_per_byte" => Some(bits_per_byte),
-        _ => None,
-    }
-}
-
-/// Aggregations whose standard error is bootstrapped. lm-eval bootstraps
-/// `matthews_corrcoef`, `f1` and `perplexity` (`stderr_for_metric`) and reports
-/// "N/A" for `weighted_perplexity` and `bits_per_byte`; tinyeval bootstraps
-/// those two the same way, so that every perplexity has an error bar.
-fn is_bootstrapped(aggregation: &str) -> bool {
-    matches!(aggregation, "matthews_corrcoef" | "f1" | "perplexity" | "weighted_perplexity" | "bits_per_byte")
-}
 
 /// The 97.5% quantile of the standard normal distribution.
 const Z_975: f64 = 1.959_963_984_540_054;
@@ -82,18 +24,18 @@ pub struct Uncertainty {
 }
 
 /// The standard error of an aggregation as lm-eval computes it, and a 95%
-/// confidence interval. `mean`: sample standard deviation / √n. The others
-/// (see [`is_bootstrapped`]): the sample standard deviation of
+/// confidence interval. `mean`: sample standard deviation / √n. A
+/// `bootstrapped` aggregation (see `AGGREGATIONS`): the sample standard deviation of
 /// `bootstrap_iters` replicates drawn exactly as lm-eval's `bootstrap_stderr`
 /// draws them (see [`bootstrap_replicates`]), so the numbers are lm-eval's.
 /// `bootstrap_iters == 0` turns error bars off, as in lm-eval; fewer than two
 /// samples give none.
-pub fn uncertainty(aggregation_name: &str, values: &[SampleValue], bootstrap_iters: usize) -> Uncertainty {
+pub fn uncertainty(aggregation: &AggregationSpec, values: &[SampleValue], bootstrap_iters: usize) -> Uncertainty {
     let none = Uncertainty { stderr: None, interval: None, interval_method: "none" };
     if bootstrap_iters == 0 || values.len() < 2 {
         return none;
     }
-    if aggregation_name == "mean" {
+    if aggregation.name == "mean" {
         let xs: Vec<f64> = values.iter().map(score).collect();
         let value = mean(values);
         let stderr = sample_stddev(&xs) / (xs.len() as f64).sqrt();
@@ -103,16 +45,14 @@ pub fn uncertainty(aggregation_name: &str, values: &[SampleValue], bootstrap_ite
             interval_method: "normal",
         };
     }
-    match aggregation(aggregation_name) {
-        Some(f) if is_bootstrapped(aggregation_name) => {
-            let replicates = bootstrap_replicates(f, values, bootstrap_iters);
-            Uncertainty {
-                stderr: (replicates.len() > 1).then(|| sample_stddev(&replicates)),
-                interval: percentile_interval(&replicates, 0.95),
-                interval_method: "bootstrap_percentile",
-            }
-        }
-        _ => none,
+    if !aggregation.bootstrapped {
+        return none;
+    }
+    let replicates = bootstrap_replicates(aggregation.function, values, bootstrap_iters);
+    Uncertainty {
+        stderr: (replicates.len() > 1).then(|| sample_stddev(&replicates)),
+        interval: percentile_interval(&replicates, 0.95),
+        interval_method: "bootstrap_percentile",
     }
 }
 
@@ -146,7 +86,7 @@ fn sample_stddev(xs: &[f64]) -> f64 {
     (xs.iter().map(|x| (x - mu) * (x - mu)).sum::<f64>() / (n - 1.0)).sqrt()
 }
 
-fn score(v: &SampleValue) -> f64 {
+pub(super) fn score(v: &SampleValue) -> f64 {
     match *v {
         SampleValue::Score(x) => x,
         SampleValue::GoldPred(g, p) => (g == p) as u8 as f64,
@@ -249,43 +189,11 @@ pub fn f1(values: &[SampleValue]) -> f64 {
     if denom == 0.0 { 0.0 } else { 2.0 * tp / denom }
 }
 
-/// lm-eval's `exact_match` (ported from Hugging Face evaluate): optional
-/// regexes removed, then case, punctuation (Python's `string.punctuation`) and
-/// digits ignored as asked, then string equality.
-pub fn exact_match(prediction: &str, reference: &str, options: &ExactMatchOptions) -> crate::Result<f64> {
-    let prep = |s: &str| -> crate::Result<String> {
-        let mut s = s.to_string();
-        for r in &options.regexes_to_ignore {
-            let re = regex::Regex::new(r)
-                .map_err(|e| crate::Error::Input(format!("regexes_to_ignore: `{r}` is not a valid regex: {e}")))?;
-            s = re.replace_all(&s, "").into_owned();
-        }
-        if options.ignore_case {
-            s = s.to_lowercase();
-        }
-        if options.ignore_punctuation {
-            s.retain(|c| !c.is_ascii_punctuation());
-        }
-        if options.ignore_numbers {
-            s.retain(|c| !c.is_ascii_digit());
-        }
-        Ok(s)
-    };
-    Ok(if prep(prediction)? == prep(reference)? { 1.0 } else { 0.0 })
-}
-
-/// The keyword arguments lm-eval passes to `exact_match` from `metric_list`.
-#[derive(Debug, Clone, Default, PartialEq)]
-pub struct ExactMatchOptions {
-    pub regexes_to_ignore: Vec<String>,
-    pub ignore_case: bool,
-    pub ignore_punctuation: bool,
-    pub ignore_numbers: bool,
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    const MEAN: AggregationSpec = AggregationSpec { name: "mean", function: mean, bootstrapped: false };
 
     #[test]
     fn mcc_and_f1_match_sklearn() {
@@ -299,8 +207,8 @@ mod tests {
         let m = [SampleValue::Score(1.0), SampleValue::Score(0.0), SampleValue::Score(1.0)];
         assert!((mean(&m) - 2.0 / 3.0).abs() < 1e-12);
         // sqrt(1/3) / sqrt(3) = 1/3
-        assert!((uncertainty("mean", &m, 1).stderr.unwrap() - 1.0 / 3.0).abs() < 1e-12);
-        assert_eq!(uncertainty("mean", &m, 0).stderr, None);
+        assert!((uncertainty(&MEAN, &m, 1).stderr.unwrap() - 1.0 / 3.0).abs() < 1e-12);
+        assert_eq!(uncertainty(&MEAN, &m, 0).stderr, None);
     }
 
     #[test]
@@ -308,14 +216,5 @@ mod tests {
         let v = [SampleValue::Weighted(-3.0, 2.0), SampleValue::Weighted(-5.0, 2.0)];
         assert!((weighted_perplexity(&v) - 2.0f64.exp()).abs() < 1e-12);
         assert!((bits_per_byte(&v) - 2.0 / std::f64::consts::LN_2).abs() < 1e-12);
-    }
-
-    #[test]
-    fn exact_match_options() {
-        let o = ExactMatchOptions { ignore_case: true, ignore_punctuation: true, ..Default::default() };
-        assert_eq!(exact_match("Yes!", "yes", &o).unwrap(), 1.0);
-        assert_eq!(exact_match("Yes!", "yes", &ExactMatchOptions::default()).unwrap(), 0.0);
-        let r = ExactMatchOptions { regexes_to_ignore: vec![r"\s+$".into()], ..Default::default() };
-        assert_eq!(exact_match("no  ", "no", &r).unwrap(), 1.0);
     }
 }
