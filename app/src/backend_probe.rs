@@ -7,7 +7,7 @@
 use tinyeval_core::scoring::score_batch;
 use tinyeval_core::{LanguageModel, benchmark};
 
-use crate::runs::now_seconds;
+use crate::job::now_seconds;
 
 /// Sequences and tokens of the probe: enough to time, little enough to take
 /// well under a second on the CPU for the bundled models.

@@ -7,7 +7,7 @@
 //! error. Views read [`Job::status`] and [`Job::running`]; nothing else in a
 //! tab sets `busy` or keeps a cancel flag. The work itself is a core run (or a
 //! sequence of them) that yields to the browser between steps
-//! ([`crate::runs::yield_now`]), where the cancel flag is read.
+//! ([`yield_now`]), where the cancel flag is read.
 
 use std::cell::Cell;
 use std::future::Future;
@@ -16,7 +16,28 @@ use std::rc::Rc;
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 
-use crate::runs::Outcome;
+use tinyeval_core::Error;
+
+/// How a run ended when it did not fail.
+pub enum Outcome<T> {
+    Done(T),
+    Cancelled,
+}
+
+/// Seconds since the page opened (`performance.now()`).
+pub fn now_seconds() -> f64 {
+    web_sys::window()
+        .and_then(|w| w.performance())
+        .map(|p| p.now() / 1000.0)
+        .unwrap_or(0.0)
+}
+
+/// Gives the browser its event loop back, then says whether to go on.
+pub async fn yield_now(cancel: &Cell<bool>) -> Result<(), Error> {
+    // A zero-delay timeout yields to the browser's event loop.
+    gloo_timers::future::TimeoutFuture::new(0).await;
+    if cancel.get() { Err(Error::Cancelled) } else { Ok(()) }
+}
 
 /// A run's structured progress, as its status line says it.
 pub trait Progress: Clone + PartialEq + Send + Sync + 'static {

@@ -18,7 +18,7 @@ use tinyeval_core::{Error, GenerationConfig, LanguageModel};
 use crate::export::{MetricSummary, RunSummary, Sampling, Settings, csv_field};
 use crate::browser::fetch::{fetch_bytes, post_json};
 use crate::model_loading::LocalFile;
-use crate::runs::{Outcome, now_seconds, yield_now};
+use crate::job::{Outcome, now_seconds, yield_now};
 
 /// Where Leaner-Eval's questions lie inside the TinyHelen folder (or dataset).
 pub const QUESTIONS_PATH: &str = "data/leaner/eval";

@@ -17,6 +17,7 @@ mod plots;
 mod probe_run;
 mod runs;
 mod sample_rows;
+mod state;
 mod suites;
 mod task_loading;
 

@@ -12,7 +12,7 @@ use tinyeval_core::contamination::{BenchmarkItem, benchmark_items, decontaminati
 use tinyeval_core::leaner_eval::parse_pretrain_documents;
 use tinyeval_core::overlap::{OverlapIndex, Segment, SharedNgram, highlight};
 
-use crate::runs::{Outcome, yield_now};
+use crate::job::{Outcome, yield_now};
 use crate::task_loading::LoadedTask;
 
 /// Corpus documents scanned between two yields to the browser.

@@ -10,7 +10,7 @@ use tinyeval_core::probe::{ProbeOptions, ProbeProgress, ProbeRun, ProbeTask, Spl
 use tinyeval_core::{Error, LanguageModel};
 
 use crate::browser::fetch::fetch_bytes;
-use crate::runs::{Outcome, yield_now};
+use crate::job::{Outcome, yield_now};
 
 /// Fetches every split of `task` from the TinyHelen folder at `base`.
 async fn fetch_splits(task: &ProbeTask, base: &str) -> Result<BTreeMap<String, SplitFile>, String> {

@@ -13,21 +13,8 @@ use tinyeval_core::statistics::thin_curve;
 use tinyeval_core::tasks::{EvalOptions, EvalProgress, TaskResult, evaluate_task_stepwise};
 use tinyeval_core::{Error, LanguageModel, TextScores};
 
+use crate::job::{Outcome, now_seconds, yield_now};
 use crate::task_loading::LoadedTask;
-
-pub fn now_seconds() -> f64 {
-    web_sys::window()
-        .and_then(|w| w.performance())
-        .map(|p| p.now() / 1000.0)
-        .unwrap_or(0.0)
-}
-
-/// Gives the browser its event loop back, then says whether to go on.
-pub async fn yield_now(cancel: &Cell<bool>) -> Result<(), Error> {
-    // A zero-delay timeout yields to the browser's event loop.
-    gloo_timers::future::TimeoutFuture::new(0).await;
-    if cancel.get() { Err(Error::Cancelled) } else { Ok(()) }
-}
 
 /// Where a benchmark run is.
 #[derive(Clone, Debug, PartialEq)]
@@ -43,10 +30,6 @@ pub struct BenchProgress {
     pub eta_seconds: Option<f64>,
 }
 
-pub enum Outcome<T> {
-    Done(T),
-    Cancelled,
-}
 
 /// Runs `tasks` one after the other; `on_task_done` gets each result as it comes.
 pub async fn run_benchmark(

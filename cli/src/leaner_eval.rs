@@ -16,9 +16,11 @@ use std::time::Duration;
 use anyhow::{Context, Result, anyhow, bail};
 use clap::Args;
 use serde_json::Value;
+use tinyeval_core::GenerationConfig;
 use tinyeval_core::judge::{self, JudgeScores};
 use tinyeval_core::leaner_eval::{self, AnswerEvent, LeanerEvalRecord, Vocabulary};
 
+use crate::locations::tinyhelen_dir;
 use crate::{Backend, SamplingArgs, device};
 
 #[derive(Args)]
@@ -36,7 +38,7 @@ pub struct LeanerEvalArgs {
     /// Only the first N questions.
     #[arg(long)]
     limit: Option<usize>,
-    #[arg(long = "max_new_tokens", alias = "max-new-tokens", default_value_t = 128)]
+    #[arg(long = "max_new_tokens", alias = "max-new-tokens", default_value_t = leaner_eval::DEFAULT_MAX_NEW_TOKENS)]
     max_new_tokens: usize,
     #[command(flatten)]
     sampling: SamplingArgs,
@@ -62,12 +64,6 @@ pub struct LeanerEvalArgs {
     output_path: PathBuf,
     #[arg(long, value_enum, default_value = "cpu")]
     backend: Backend,
-}
-
-/// The TinyHelen folder: the option, else `$TINYHELEN_DIR`, else
-/// `../shared/data/tinyhelen` beside the repository (as `run` resolves `{tinyhelen}`).
-pub fn tinyhelen_dir(option: Option<&Path>) -> PathBuf {
-    option.map(Path::to_path_buf).unwrap_or_else(crate::run::default_tinyhelen_dir)
 }
 
 /// An OpenAI-compatible chat endpoint used as a judge.
@@ -143,21 +139,48 @@ impl Judge {
 
 pub fn run(args: LeanerEvalArgs) -> Result<()> {
     let tinyhelen = tinyhelen_dir(args.tinyhelen_dir.as_deref());
-    let split = args.split.clone().unwrap_or_else(|| tinyhelen.join("data/leaner/eval/all.jsonl"));
-    let bytes = tinyeval_core::files::read_data_file(&split).context("cannot read the questions")?;
-    let mut questions = leaner_eval::parse_questions(&split.display().to_string(), &bytes)?;
-    questions.truncate(args.limit.unwrap_or(usize::MAX));
     let judge = Judge::from_args(&args, &tinyhelen)?;
     let stop = if args.stop.is_empty() { vec![leaner_eval::DEFAULT_STOP.to_string()] } else { args.stop.clone() };
-    let config = args.sampling.config(args.max_new_tokens, stop);
+    let job = LeanerEvalJob {
+        model: args.model,
+        split: args.split,
+        limit: args.limit,
+        generation: args.sampling.config(args.max_new_tokens, stop),
+        judge,
+        backend: args.backend,
+        output: args.output_path,
+    };
+    leaner_eval_run(job, &tinyhelen)
+}
+
+/// One Leaner-Eval run, as `tinyeval leaner-eval` and `tinyeval run --tasks leaner_eval` make it.
+pub struct LeanerEvalJob {
+    pub model: PathBuf,
+    /// The questions file [default: the TinyHelen folder's data/leaner/eval/all.jsonl].
+    pub split: Option<PathBuf>,
+    pub limit: Option<usize>,
+    pub generation: GenerationConfig,
+    pub judge: Option<Judge>,
+    pub backend: Backend,
+    /// The folder for results.json and samples_leaner_eval.jsonl.
+    pub output: PathBuf,
+}
+
+/// Runs core's Leaner-Eval on `job` and writes its files.
+pub fn leaner_eval_run(job: LeanerEvalJob, tinyhelen: &Path) -> Result<()> {
+    let LeanerEvalJob { model: model_path, split, limit, generation: config, judge, backend, output } = job;
+    let split = split.unwrap_or_else(|| tinyhelen.join("data/leaner/eval/all.jsonl"));
+    let bytes = tinyeval_core::files::read_data_file(&split).context("cannot read the questions")?;
+    let mut questions = leaner_eval::parse_questions(&split.display().to_string(), &bytes)?;
+    questions.truncate(limit.unwrap_or(usize::MAX));
     config.validate()?;
 
-    let device = device(args.backend)?;
-    let model = crate::load_model(&args.model, &device)?;
+    let device = device(backend)?;
+    let model = crate::load_model(&model_path, &device)?;
     let train = tinyhelen.join("data/leaner/10M/train");
     let vocabulary = Vocabulary::from_dir(&train, Some(&model.tokenizer))
         .with_context(|| "the Leaner vocabulary comes from the Leaner-Pretrain train files (give the TinyHelen folder with --tinyhelen_dir)")?;
-    std::fs::create_dir_all(&args.output_path).with_context(|| format!("{}: cannot create", args.output_path.display()))?;
+    std::fs::create_dir_all(&output).with_context(|| format!("{}: cannot create", output.display()))?;
 
     let total = questions.len();
     let mut rows = pollster::block_on(leaner_eval::answer_questions(&model, &questions, &config, &vocabulary, |p| {
@@ -179,7 +202,7 @@ pub fn run(args: LeanerEvalArgs) -> Result<()> {
         eprintln!();
     }
 
-    let samples_path = args.output_path.join("samples_leaner_eval.jsonl");
+    let samples_path = output.join("samples_leaner_eval.jsonl");
     let mut samples = std::io::BufWriter::new(
         std::fs::File::create(&samples_path).with_context(|| format!("{}: cannot create", samples_path.display()))?,
     );
@@ -190,10 +213,10 @@ pub fn run(args: LeanerEvalArgs) -> Result<()> {
     samples.flush()?;
 
     let record = LeanerEvalRecord {
-        model: args.model.display().to_string(),
-        device: crate::run::backend_name(args.backend).to_string(),
+        model: model_path.display().to_string(),
+        device: backend.name().to_string(),
         questions: split.display().to_string(),
-        limit: args.limit,
+        limit,
         generation: config.clone(),
         vocabulary_source: train.display().to_string(),
         vocabulary_words: vocabulary.words.len(),
@@ -206,7 +229,7 @@ pub fn run(args: LeanerEvalArgs) -> Result<()> {
         let stderr = a.stderr.map_or("-".to_string(), |s| format!("{s:.4}"));
         writeln!(err, "{name:<20} {:>10.4} {stderr:>10} {:>6}", a.mean, a.n)?;
     }
-    let results_path = args.output_path.join("results.json");
+    let results_path = output.join("results.json");
     let output = leaner_eval::results_json(&rows, &record);
     std::fs::write(&results_path, serde_json::to_string_pretty(&output)? + "\n")
         .with_context(|| format!("{}: cannot write", results_path.display()))?;

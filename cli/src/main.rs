@@ -12,6 +12,7 @@ mod detect;
 mod contamination;
 mod probe;
 mod leaner_eval;
+mod locations;
 mod membership_args;
 mod run;
 
@@ -31,6 +32,18 @@ pub(crate) enum Backend {
     /// burn's ndarray CPU backend (deprecated by burn; built with `--features ndarray`, for comparison).
     #[cfg(feature = "ndarray")]
     Ndarray,
+}
+
+impl Backend {
+    /// The name results files record as the `device`.
+    pub(crate) fn name(self) -> &'static str {
+        match self {
+            Backend::Cpu => "cpu",
+            Backend::Wgpu => "wgpu",
+            #[cfg(feature = "ndarray")]
+            Backend::Ndarray => "ndarray",
+        }
+    }
 }
 
 #[derive(Subcommand)]

@@ -98,7 +98,7 @@ pub fn corpus_documents(files: &[PathBuf]) -> Result<Vec<String>> {
 }
 
 fn default_frequency_corpus() -> PathBuf {
-    crate::run::default_tinyhelen_dir().join("data/leaner/10M/train")
+    crate::locations::default_tinyhelen_dir().join("data/leaner/10M/train")
 }
 
 /// DC-PDD's token frequencies: a count table, or a corpus counted with the model's tokenizer.

@@ -18,7 +18,7 @@ use anyhow::{Context, Result, anyhow};
 use clap::Args;
 use tinyeval_core::probe::{MetricEstimate, PROBE_TASKS, ProbeOptions, ProbeTask, SplitFile, probe_results_json, probe_task, run_probe};
 
-use crate::leaner_eval::tinyhelen_dir;
+use crate::locations::tinyhelen_dir;
 use crate::{Backend, device};
 
 #[derive(Args)]

@@ -1,13 +1,13 @@
 //! `tinyeval run` (lm-eval-harness's `lm_eval run`, same flag names and output
 //! files) and `tinyeval export-lm-eval` (our task configs as lm-eval YAML).
 //!
-//! `run` also takes the suites that are not task YAML: `leaner_eval` (runs
-//! `tinyeval leaner-eval`) and `leaner_glue_probe[_TASK]` (runs `tinyeval
-//! probe`), with --model, --limit, --seed, --batch_size (probe), --backend and
-//! --output_path passed on; they write into `<output_path>/<model>/leaner_eval/`
-//! and `.../leaner_glue_probe/`, beside the YAML tasks' results.
+//! `run` also takes the suites that are not task YAML (core's `RunPlan` sorts
+//! the names): `leaner_eval` and `leaner_glue_probe[_TASK]`, run by the same
+//! functions as `tinyeval leaner-eval` and `tinyeval probe`, with --model,
+//! --limit, --seed, --batch_size (probe) and --backend; they write into
+//! `<output_path>/<model>/leaner_eval/` and `.../leaner_glue_probe/`, beside
+//! the YAML tasks' results.
 
-use std::ffi::OsString;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
@@ -16,13 +16,17 @@ use clap::Args;
 use indicatif::{ProgressBar, ProgressStyle};
 use serde_json::Value;
 use tinyeval_core::probe::{PROBE_SUITE, ProbeOptions};
-use tinyeval_core::run_plan::RunPlan;
+use tinyeval_core::GenerationConfig;
+use tinyeval_core::leaner_eval::{DEFAULT_MAX_NEW_TOKENS, DEFAULT_STOP};
+use tinyeval_core::run_plan::{LEANER_EVAL_SUITE, RunPlan};
 use tinyeval_core::tasks::data::load_task_docs_with_origins;
 use tinyeval_core::tasks::evaluator::{DEFAULT_BOOTSTRAP_ITERS, check_docs};
 use tinyeval_core::tasks::results::sample_line;
 use tinyeval_core::tasks::run_record::{RunRecord, benchmark_results_json, sanitize_model_name};
 use tinyeval_core::tasks::{EvalOptions, TaskRegistry, TaskSelection, evaluate_task_stepwise, export_lm_eval};
 
+use crate::leaner_eval::LeanerEvalJob;
+use crate::locations::{default_tinyhelen_dir, env_or, repo_root};
 use crate::{Backend, leaner_eval, probe};
 
 #[derive(Args)]
@@ -73,22 +77,6 @@ pub struct ExportArgs {
     /// The folder to write one YAML per task and group into (lm-eval's --include_path).
     #[arg(long = "output_path", alias = "output-path")]
     output_path: PathBuf,
-}
-
-fn repo_root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).parent().map(Path::to_path_buf).unwrap_or_default()
-}
-
-/// `$var` if set, else `default`.
-fn env_or(var: &str, default: PathBuf) -> PathBuf {
-    std::env::var_os(var).map(PathBuf::from).unwrap_or(default)
-}
-
-/// The TinyHelen folder when no option names one: $TINYHELEN_DIR, else
-/// ../shared/data/tinyhelen beside the repository. Shared by `run`'s
-/// `{tinyhelen}` root, `leaner-eval` and `probe`.
-pub(crate) fn default_tinyhelen_dir() -> PathBuf {
-    env_or("TINYHELEN_DIR", repo_root().join("../shared/data/tinyhelen"))
 }
 
 /// The roots data paths may start with: `{tinyhelen}` (`default_tinyhelen_dir`)
@@ -161,22 +149,6 @@ fn output_dir(out: &Path, model_name: &str) -> PathBuf {
     }
 }
 
-pub(crate) fn backend_name(backend: Backend) -> &'static str {
-    match backend {
-        Backend::Cpu => "cpu",
-        Backend::Wgpu => "wgpu",
-        #[cfg(feature = "ndarray")]
-        Backend::Ndarray => "ndarray",
-    }
-}
-
-/// Another subcommand's arguments, parsed by clap from `argv` so that its
-/// defaults stay where that subcommand declares them.
-fn sub_args<T: clap::Args + clap::FromArgMatches>(command: &'static str, argv: Vec<OsString>) -> Result<T> {
-    let matches = T::augment_args(clap::Command::new(command))
-        .try_get_matches_from(std::iter::once(OsString::from(command)).chain(argv))?;
-    Ok(T::from_arg_matches(&matches)?)
-}
 
 pub fn run(args: RunArgs) -> Result<()> {
     if args.log_samples && args.output_path.is_none() {
@@ -198,18 +170,27 @@ pub fn run(args: RunArgs) -> Result<()> {
         Some(l) if l >= 1.0 && l.is_finite() => Some(l as usize),
         Some(l) => bail!("--limit {l}: leaner_eval and leaner_glue_probe take a whole number of items (1 or more)"),
     };
-    let mut common: Vec<OsString> = vec!["--model".into(), args.model.clone().into(), "--seed".into(), seed.to_string().into()];
-    common.extend(["--backend".into(), backend_name(args.backend).into()]);
-    if let Some(n) = limit {
-        common.extend(["--limit".into(), n.to_string().into()]);
-    }
-    let with = |extra: Vec<OsString>| common.iter().cloned().chain(extra).collect::<Vec<_>>();
     if !plan.benchmarks.is_empty() {
         run_tasks(&args, &plan.benchmarks.join(","), seed as i64)?;
     }
     if plan.leaner_eval {
-        let out = dir.join("leaner_eval");
-        leaner_eval::run(sub_args("tinyeval leaner-eval", with(vec!["--output_path".into(), out.into()]))?)?;
+        // Leaner-Eval's own defaults (greedy, its stop string and budget), with run's seed.
+        let generation = GenerationConfig {
+            max_new_tokens: DEFAULT_MAX_NEW_TOKENS,
+            seed,
+            stop: vec![DEFAULT_STOP.to_string()],
+            ..GenerationConfig::default()
+        };
+        let job = LeanerEvalJob {
+            model: args.model.clone(),
+            split: None,
+            limit,
+            generation,
+            judge: None,
+            backend: args.backend,
+            output: dir.join(LEANER_EVAL_SUITE),
+        };
+        leaner_eval::leaner_eval_run(job, &default_tinyhelen_dir())?;
     }
     if !plan.probes.is_empty() {
         let options = ProbeOptions { limit, batch_size: args.batch_size, seed, ..ProbeOptions::default() };
@@ -254,7 +235,7 @@ fn run_tasks(args: &RunArgs, tasks: &str, seed: i64) -> Result<()> {
     let model_name = args.model.display().to_string();
     let record = RunRecord {
         model: model_name.clone(),
-        device: backend_name(args.backend).into(),
+        device: args.backend.name().into(),
         batch_size: args.batch_size,
         limit: args.limit,
         num_fewshot: args.num_fewshot,

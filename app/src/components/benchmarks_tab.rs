@@ -20,7 +20,8 @@ use crate::export::{Permalink, RunSummary, Settings, results_csv, results_json};
 use crate::job::{Job, JobStatus, Progress};
 use crate::plots::{BarSeries, bar_chart};
 use crate::probe_run::probe_in_page;
-use crate::runs::{BenchProgress, Outcome, run_benchmark};
+use crate::runs::{BenchProgress, run_benchmark};
+use crate::job::Outcome;
 use crate::suites::builtin_suites;
 use crate::task_loading::{LoadedTask, TINYHELEN_BASE, TaskSource, builtin_tasks, load_from_url, load_task, load_uploaded};
 

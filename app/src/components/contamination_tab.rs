@@ -21,7 +21,8 @@ use crate::browser::files::read_input_files;
 use crate::job::Job;
 use crate::contamination::{CheckForm, check_frequencies, check_options, labelled_set, manifest_for, members, method_to_show, summary_text};
 use crate::browser::fetch::fetch_bytes;
-use crate::runs::{DetectionRun, Outcome, run_membership_check};
+use crate::runs::{DetectionRun, run_membership_check};
+use crate::job::Outcome;
 use crate::task_loading::{TINYHELEN_BASE, TaskSource, builtin_tasks, load_task};
 
 /// Where the texts of a check come from, as the form says when the check starts.

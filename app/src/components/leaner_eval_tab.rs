@@ -24,7 +24,7 @@ use crate::leaner_eval_run::{
 };
 use crate::model_loading::LocalFile;
 use crate::job::{Job, JobContext, JobStatus, Progress};
-use crate::runs::Outcome;
+use crate::job::Outcome;
 use crate::task_loading::TINYHELEN_BASE;
 
 impl Progress for GenerationProgress {
@@ -58,7 +58,7 @@ pub fn LeanerEvalTab() -> impl IntoView {
     let questions = RwSignal::new(None::<QuestionSet>);
     let questions_note = RwSignal::new(None::<Result<String, String>>);
     let limit = RwSignal::new(String::from("20"));
-    let max_new_tokens = RwSignal::new(String::from("128"));
+    let max_new_tokens = RwSignal::new(leaner_eval::DEFAULT_MAX_NEW_TOKENS.to_string());
     let temperature = RwSignal::new(String::from("0"));
     let top_p = RwSignal::new(String::from("1"));
     let seed = RwSignal::new(String::from("0"));

@@ -14,7 +14,7 @@ use crate::browser::files::read_input_files;
 use crate::browser::fetch::fetch_bytes;
 use crate::job::Job;
 use crate::overlap::{OverlapReport, overlap_report, parse_corpus};
-use crate::runs::Outcome;
+use crate::job::Outcome;
 use crate::task_loading::{TINYHELEN_BASE, TaskSource, builtin_tasks, load_task};
 
 fn parse_count(what: &str, s: &str) -> Result<Option<usize>, String> {

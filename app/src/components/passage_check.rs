@@ -10,7 +10,8 @@ use super::job_status::JobStatusLine;
 use super::token_view::TokenView;
 use crate::contamination::passage_scores;
 use crate::job::Job;
-use crate::runs::{Outcome, TextProgress, score_text};
+use crate::runs::{TextProgress, score_text};
+use crate::job::Outcome;
 
 #[component]
 pub fn PassageCheck() -> impl IntoView {

@@ -50,6 +50,9 @@ pub fn prompt(question: &str) -> String {
 /// header of its training format (`### TASK INPUT:`) instead of stopping.
 pub const DEFAULT_STOP: &str = "\n###";
 
+/// The response budget `tinyeval leaner-eval` and the page start from.
+pub const DEFAULT_MAX_NEW_TOKENS: usize = 128;
+
 /// One Leaner-Eval question.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Question {
