@@ -208,11 +208,11 @@ fn err_string<T>(r: Result<T, Error>) -> String {
 
 #[test]
 fn unsupported_tensor_type_names_the_tensor_and_type() {
-    // Q4_K (type 12): 144-byte blocks of 256 elements.
-    let bytes = Builder::new(3).tensor("blk.0.attn_q.weight", &[256, 1], 12, vec![0; 144]).build();
-    let g = GgufFile::parse("k-quant.gguf", bytes).unwrap();
+    // IQ4_NL (type 20): 18-byte blocks of 32 elements.
+    let bytes = Builder::new(3).tensor("blk.0.attn_q.weight", &[32, 1], 20, vec![0; 18]).build();
+    let g = GgufFile::parse("i-quant.gguf", bytes).unwrap();
     let msg = err_string(g.tensor_f32("blk.0.attn_q.weight"));
-    assert!(msg.contains("k-quant.gguf") && msg.contains("blk.0.attn_q.weight") && msg.contains("Q4_K"), "{msg}");
+    assert!(msg.contains("i-quant.gguf") && msg.contains("blk.0.attn_q.weight") && msg.contains("IQ4_NL"), "{msg}");
 }
 
 #[test]

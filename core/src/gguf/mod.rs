@@ -3,8 +3,10 @@
 //! dequantized to f32 on load.
 //!
 //! Only the `llama` architecture is supported (which covers Llama, Mistral,
-//! SmolLM and TinyLlama files). Tensor types: F32, F16, BF16, Q8_0, Q4_0, Q4_1;
-//! any other type is an error naming the tensor and its type.
+//! SmolLM and TinyLlama files). Tensor types: F32, F16, BF16, Q8_0, Q4_0, Q4_1,
+//! Q5_0, Q5_1, Q2_K, Q3_K, Q4_K, Q5_K, Q6_K, mixed per tensor as llama.cpp's
+//! quantize tool writes them (Q4_K_M, Q5_K_M, ...); any other type (the IQ
+//! and TQ families, MXFP4) is an error naming the tensor and its type.
 //!
 //! The parser is written here rather than taken from crates.io. The readers
 //! looked at (November 2026): `ggus` 0.5 reads only version 3, reads the header
@@ -13,7 +15,7 @@
 //! and anyhow; `gguf` 0.1 (nom-based) is unmaintained since 2023; `gguf-rs-lib`
 //! 0.3 is a 14k-line reader/writer without dequantization. What tinyeval needs
 //! (v2 and v3, bytes in memory so that the browser can use it, errors that name
-//! the file, six tensor types) is a few hundred lines with no dependency.
+//! the file, the common tensor types) is a few hundred lines with no dependency.
 //!
 //! Numbers that matter for matching transformers, which loads GGUF files by
 //! dequantizing with gguf-py and undoing llama.cpp's q/k permutation
@@ -32,8 +34,9 @@
 //!   ([`GgufFile::parse`]), and the checks that every tensor lies in the file;
 //! - `metadata`: metadata values ([`MetaValue`]) and [`GgufFile`]'s typed
 //!   getters;
-//! - `quantization`: tensor types ([`GgmlType`]) and dequantizing F16, BF16,
-//!   Q8_0, Q4_0 and Q4_1 blocks to f32 ([`GgufFile::tensor_f32`]);
+//! - `quantization`: tensor types ([`GgmlType`]) and dequantizing their
+//!   blocks to f32 ([`GgufFile::tensor_f32`], [`dequantize`]), bit for bit as
+//!   gguf-py does;
 //! - `config`: the [`ModelConfig`](crate::config::ModelConfig) from the
 //!   `llama.*` metadata ([`GgufFile::model_config`]);
 //! - `tokenizer`: a `tokenizer.json` built from the `tokenizer.ggml.*`
@@ -54,6 +57,6 @@ mod weights;
 
 pub use container::{GgufFile, TensorInfo, is_gguf};
 pub use metadata::MetaValue;
-pub use quantization::{GgmlType, ggml_type_name};
+pub use quantization::{GgmlType, dequantize, ggml_type_name};
 pub use tokenizer::merges_from_scores;
 pub use weights::{gguf_tensor_name, unpermute_rows};
