@@ -2,7 +2,7 @@
 
 use super::container::GgufFile;
 use super::metadata::MetaValue;
-use crate::config::{Activation, Architecture, ModelConfig, NormKind, Positions};
+use crate::config::{Activation, Architecture, Extras, ModelConfig, NormKind, Positions};
 use crate::error::{Error, Result};
 use crate::model_limits::{MAX_HEAD_DIM, MAX_HEADS, MAX_HIDDEN, MAX_INTERMEDIATE, MAX_LAYERS, MAX_POSITIONS, check_dim, head_size};
 
@@ -108,6 +108,7 @@ impl GgufFile {
             attention_windows: vec![None; num_layers],
             bos_token_id: token_id("tokenizer.ggml.bos_token_id")?,
             eos_token_id: token_id("tokenizer.ggml.eos_token_id")?,
+            extras: Extras::default(),
         };
         config.validate(&self.file)?;
         Ok(config)
