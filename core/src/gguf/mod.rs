@@ -48,6 +48,7 @@
 //! [`LanguageModel::load_gguf`](crate::language_model::LanguageModel::load_gguf)
 //! puts these together; nothing here depends on the language model.
 
+mod arch;
 mod config;
 mod container;
 mod metadata;
@@ -55,6 +56,7 @@ mod quantization;
 mod tokenizer;
 mod weights;
 
+pub use arch::GgufArch;
 pub use container::{GgufFile, TensorInfo, is_gguf};
 pub use metadata::MetaValue;
 pub use quantization::{GgmlType, dequantize, ggml_type_name};
