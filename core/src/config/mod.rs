@@ -294,3 +294,6 @@ fn default_gelu_new() -> String {
 fn default_true() -> bool {
     true
 }
+
+#[cfg(test)]
+mod tests;
