@@ -85,7 +85,7 @@ pub fn inverse_frequencies(theta: f64, dims: usize, scaling: &RopeScaling) -> (V
                     // ...and those in between blended along a ramp.
                     let smooth = (old as f32 / wavelen - low_freq_factor as f32) / (high_freq_factor - low_freq_factor) as f32;
                     let smoothed = (1.0 - smooth) * scaled / factor + smooth * scaled;
-                    let medium = !(wavelen < high_wavelen) && !(wavelen > low_wavelen);
+                    let medium = wavelen >= high_wavelen && wavelen <= low_wavelen;
                     if medium { smoothed } else { scaled }
                 })
                 .collect();
@@ -116,6 +116,38 @@ pub fn inverse_frequencies(theta: f64, dims: usize, scaling: &RopeScaling) -> (V
                 })
                 .collect();
             (freqs, attention_factor)
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::{Value, json};
+
+    use super::inverse_frequencies;
+    use crate::config::{ModelConfig, Positions};
+
+    /// transformers' frequencies for published configs (scripts/make_goldens.py --rope),
+    /// read through our config reader: equal to the f32 bit, or within 2 ulps
+    /// where f32 `pow` rounds differently from torch's.
+    #[test]
+    fn frequencies_are_transformers() {
+        let goldens: Value = serde_json::from_str(include_str!("../../tests/fixtures/rope_goldens.json")).unwrap();
+        for (name, case) in goldens["cases"].as_object().unwrap() {
+            let config = json!({
+                "model_type": "llama", "vocab_size": 10, "hidden_size": 64, "intermediate_size": 8, "num_hidden_layers": 1,
+                "num_attention_heads": 1, "head_dim": case["head_dim"], "max_position_embeddings": case["max_position_embeddings"],
+                "rope_parameters": case["rope_parameters"]
+            });
+            let config = ModelConfig::from_json(name, config.to_string().as_bytes()).unwrap();
+            let Positions::Rotary { theta, rotary_dims } = config.positions else { panic!("{name}: rotary") };
+            let (ours, attention_factor) = inverse_frequencies(theta, rotary_dims, &config.extras.rope_scaling);
+            assert_eq!(attention_factor, case["attention_factor"].as_f64().unwrap(), "{name}: attention factor");
+            let theirs: Vec<f32> = case["inv_freq"].as_array().unwrap().iter().map(|v| v.as_f64().unwrap() as f32).collect();
+            assert_eq!(ours.len(), theirs.len(), "{name}");
+            let ulps = ours.iter().zip(&theirs).map(|(a, b)| (a.to_bits() as i64 - b.to_bits() as i64).abs()).max().unwrap();
+            eprintln!("{name}: at most {ulps} ulps from transformers");
+            assert!(ulps <= 2, "{name}: {ours:?}\ntransformers {theirs:?}");
         }
     }
 }
