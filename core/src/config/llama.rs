@@ -25,8 +25,6 @@ pub(super) struct LlamaJson {
     max_position_embeddings: usize,
     #[serde(default = "default_rms_eps")]
     rms_norm_eps: f64,
-    #[serde(flatten)]
-    rope: RopeFields,
     #[serde(default = "default_silu")]
     hidden_act: String,
     /// Biases on q, k, v and o.
@@ -52,7 +50,7 @@ pub(super) fn default_silu() -> String {
 }
 
 impl LlamaJson {
-    pub(super) fn into_config(self, file: &str) -> Result<ModelConfig> {
+    pub(super) fn into_config(self, file: &str, rope: RopeFields) -> Result<ModelConfig> {
         let layout = LlamaLayout {
             architecture: Architecture::Llama,
             vocab_size: self.vocab_size,
@@ -70,7 +68,7 @@ impl LlamaJson {
             eos_token_id: &self.eos_token_id,
         };
         layout.check(file)?;
-        let (theta, rope_scaling) = self.rope.resolve(file, 10_000.0, self.max_position_embeddings)?;
+        let (theta, rope_scaling) = rope.resolve(file, 10_000.0, self.max_position_embeddings)?;
         let extras = Extras {
             qkv_bias: self.attention_bias,
             attention_out_bias: self.attention_bias,

@@ -200,11 +200,13 @@ impl ModelConfig {
             .ok_or_else(|| Error::bad_file(file, "no `model_type` field"))?
             .to_string();
         let config = match model_type.as_str() {
-            "llama" => fields::<LlamaJson>(file, value)?.into_config(file)?,
-            "qwen2" => fields::<Qwen2Json>(file, value)?.into_config(file)?,
-            "qwen3" => fields::<Qwen3Json>(file, value)?.into_config(file)?,
+            // The rotary and sliding-window fields several families share are
+            // read from the same object (not flattened, so errors keep the field's name).
+            "llama" => fields::<LlamaJson>(file, value.clone())?.into_config(file, fields(file, value)?)?,
+            "qwen2" => fields::<Qwen2Json>(file, value.clone())?.into_config(file, fields(file, value.clone())?, fields(file, value)?)?,
+            "qwen3" => fields::<Qwen3Json>(file, value.clone())?.into_config(file, fields(file, value.clone())?, fields(file, value)?)?,
             "gemma3_text" => fields::<Gemma3Json>(file, value)?.into_config(file)?,
-            "olmo2" => fields::<Olmo2Json>(file, value)?.into_config(file)?,
+            "olmo2" => fields::<Olmo2Json>(file, value.clone())?.into_config(file, fields(file, value)?)?,
             "gpt2" => fields::<Gpt2Json>(file, value)?.into_config(file)?,
             "gpt_neo" => fields::<GptNeoJson>(file, value)?.into_config(file)?,
             "gpt_neox" => fields::<GptNeoXJson>(file, value)?.into_config(file)?,

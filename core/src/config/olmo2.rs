@@ -25,8 +25,6 @@ pub(super) struct Olmo2Json {
     max_position_embeddings: usize,
     #[serde(default = "default_olmo2_eps")]
     rms_norm_eps: f64,
-    #[serde(flatten)]
-    rope: RopeFields,
     #[serde(default = "default_silu")]
     hidden_act: String,
     /// Biases on q, k, v and o.
@@ -46,7 +44,7 @@ fn default_olmo2_eps() -> f64 {
 }
 
 impl Olmo2Json {
-    pub(super) fn into_config(self, file: &str) -> Result<ModelConfig> {
+    pub(super) fn into_config(self, file: &str, rope: RopeFields) -> Result<ModelConfig> {
         let layout = LlamaLayout {
             architecture: Architecture::Olmo2,
             vocab_size: self.vocab_size,
@@ -64,7 +62,7 @@ impl Olmo2Json {
             eos_token_id: &self.eos_token_id,
         };
         layout.check(file)?;
-        let (theta, rope_scaling) = self.rope.resolve(file, 10_000.0, self.max_position_embeddings)?;
+        let (theta, rope_scaling) = rope.resolve(file, 10_000.0, self.max_position_embeddings)?;
         let extras = Extras {
             qkv_bias: self.attention_bias,
             attention_out_bias: self.attention_bias,

@@ -25,12 +25,8 @@ pub(super) struct Qwen2Json {
     max_position_embeddings: usize,
     #[serde(default = "default_rms_eps")]
     rms_norm_eps: f64,
-    #[serde(flatten)]
-    rope: RopeFields,
     #[serde(default = "default_silu")]
     hidden_act: String,
-    #[serde(flatten)]
-    windows: QwenWindows,
     #[serde(default)]
     tie_word_embeddings: bool,
     bos_token_id: Option<Value>,
@@ -80,7 +76,7 @@ impl QwenWindows {
 }
 
 impl Qwen2Json {
-    pub(super) fn into_config(self, file: &str) -> Result<ModelConfig> {
+    pub(super) fn into_config(self, file: &str, rope: RopeFields, windows: QwenWindows) -> Result<ModelConfig> {
         let layout = LlamaLayout {
             architecture: Architecture::Qwen2,
             vocab_size: self.vocab_size,
@@ -98,8 +94,8 @@ impl Qwen2Json {
             eos_token_id: &self.eos_token_id,
         };
         layout.check(file)?;
-        let windows = self.windows.per_layer(file, self.num_hidden_layers)?;
-        let (theta, rope_scaling) = self.rope.resolve(file, 10_000.0, self.max_position_embeddings)?;
+        let windows = windows.per_layer(file, self.num_hidden_layers)?;
+        let (theta, rope_scaling) = rope.resolve(file, 10_000.0, self.max_position_embeddings)?;
         let extras = Extras { qkv_bias: true, rope_scaling, ..Extras::default() };
         layout.into_config(file, theta, windows, extras)
     }

@@ -27,15 +27,11 @@ pub(super) struct Qwen3Json {
     max_position_embeddings: usize,
     #[serde(default = "default_rms_eps")]
     rms_norm_eps: f64,
-    #[serde(flatten)]
-    rope: RopeFields,
     #[serde(default = "default_silu")]
     hidden_act: String,
     /// Biases on q, k, v and o.
     #[serde(default)]
     attention_bias: bool,
-    #[serde(flatten)]
-    windows: QwenWindows,
     #[serde(default)]
     tie_word_embeddings: bool,
     bos_token_id: Option<Value>,
@@ -50,7 +46,7 @@ fn default_qwen3_positions() -> usize {
 }
 
 impl Qwen3Json {
-    pub(super) fn into_config(self, file: &str) -> Result<ModelConfig> {
+    pub(super) fn into_config(self, file: &str, rope: RopeFields, windows: QwenWindows) -> Result<ModelConfig> {
         let layout = LlamaLayout {
             architecture: Architecture::Qwen3,
             vocab_size: self.vocab_size,
@@ -68,8 +64,8 @@ impl Qwen3Json {
             eos_token_id: &self.eos_token_id,
         };
         layout.check(file)?;
-        let windows = self.windows.per_layer(file, self.num_hidden_layers)?;
-        let (theta, rope_scaling) = self.rope.resolve(file, 10_000.0, self.max_position_embeddings)?;
+        let windows = windows.per_layer(file, self.num_hidden_layers)?;
+        let (theta, rope_scaling) = rope.resolve(file, 10_000.0, self.max_position_embeddings)?;
         let extras = Extras {
             qkv_bias: self.attention_bias,
             attention_out_bias: self.attention_bias,

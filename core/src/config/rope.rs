@@ -67,7 +67,7 @@ pub(super) struct RopeParameters {
     pub(super) truncate: Option<bool>,
 }
 
-/// The rotary fields of a Llama-style `config.json`, flattened into each family's struct.
+/// The rotary fields of a Llama-style `config.json`, read from the same object as the family's own struct.
 #[derive(Debug, Deserialize, Default)]
 pub(super) struct RopeFields {
     rope_theta: Option<f64>,

@@ -89,6 +89,9 @@ fn incomplete_or_inexact_rope_settings_are_refused_by_name() {
     refused("llama", json!({"rope_scaling": [1, 2]}), &["`rope_scaling` is [1,2], not an object"]);
     refused("qwen2", json!({"rope_parameters": {"rope_type": "linear", "factor": 2.0, "partial_rotary_factor": 0.5}}), &["`rope_parameters.partial_rotary_factor` = 0.5"]);
     refused("llama", json!({"partial_rotary_factor": 0.5}), &["partial_rotary_factor"]);
+    // The shared fields, read beside the family's own, are named too.
+    refused("llama", json!({"rope_theta": "big"}), &["`rope_theta`: invalid type: string \"big\""]);
+    refused("qwen2", json!({"sliding_window": 1.5}), &["`sliding_window`"]);
 }
 
 #[test]
