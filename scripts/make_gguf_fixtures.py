@@ -43,11 +43,24 @@ The files (sources in core/tests/fixtures/models/ unless said):
                       attn_output and ffn_down and Q6_K for the embedding
   gpt2-1k-q8_0        gpt2-1k (generated below from gpt2: Conv1D layout, fused
                       qkv, learned positions), Q8_0
+  qwen2-q8_0          qwen2 (q/k/v biases, tied; its tokenizer's Qwen split
+                      becomes `pre = "qwen2"`), Q8_0. A GGUF has no sliding
+                      window for qwen2 (neither transformers nor llama.cpp
+                      reads one), so every layer attends fully here
+  qwen3-hd128-q8_0    qwen3-hd128 (generated below: query/key norms), Q8_0
+  gemma3-sp-q8_0      gemma3-sp (generated below: sandwich norms stored + 1,
+                      sliding window 8 on five of six layers, SentencePiece
+                      vocabulary rebuilt by transformers' Gemma builder), Q8_0
 
-llama-k's weights are NumPy draws (seed 1234, in parameter-name order):
-linear weights N(0, 1/fan_in), embedding N(0, 0.1^2), norm weights N(1,
-0.1^2); it is written with save_pretrained into a temporary folder (not
-committed: 7 MB) with llama-gqa's tokenizer files, then converted.
+The generated models (llama-k, qwen3-hd128, gemma3-sp) have NumPy weights
+(`randomize`: seeds 1234, 3 and 6, in parameter-name order: linear weights
+N(0, 1/fan_in), embeddings and biases N(0, 0.1^2), norm weights N(1, 0.1^2),
+Gemma's N(0, 0.1^2)); each is written with save_pretrained into a temporary
+folder (not committed; llama-k is 7 MB) with the tokenizer files of a fixture
+model, then converted. Why qwen3 and gemma3 are not the fixtures of
+core/tests/fixtures/models is in their functions' docstrings: transformers'
+GGUF loader reads too little of those architectures' metadata to rebuild
+them (head size, attention scale, layer pattern, rotary scaling, soft-cap).
 
 gpt2-1k is the gpt2 fixture with 1024 positions: its position table's first
 64 rows are gpt2's, the other 960 N(0, 0.02^2) draws (seed 1024).
@@ -79,7 +92,8 @@ import gguf
 import numpy as np
 import torch
 from safetensors.numpy import load_file, save_file
-from transformers import AutoModelForCausalLM, AutoTokenizer, LlamaConfig, LlamaForCausalLM
+from transformers import (AutoModelForCausalLM, AutoTokenizer, Gemma3ForCausalLM, Gemma3TextConfig, LlamaConfig,
+                          LlamaForCausalLM, Qwen3Config, Qwen3ForCausalLM)
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import gguf_archs  # noqa: E402
@@ -102,6 +116,9 @@ VARIANTS = [
     ("llama-k-tied", "llama-k-tied-q5_k_m", "Q5_K_M"),
     ("llama-k-tied", "llama-k-tied-q2_k", "Q2_K"),
     ("gpt2-1k", "gpt2-1k-q8_0", T.Q8_0),
+    ("qwen2", "qwen2-q8_0", T.Q8_0),
+    ("qwen3-hd128", "qwen3-hd128-q8_0", T.Q8_0),
+    ("gemma3-sp", "gemma3-sp-q8_0", T.Q8_0),
 ]
 
 
@@ -112,19 +129,63 @@ def make_llama_k(folder: Path, tied: bool) -> None:
                          rms_norm_eps=1e-6, rope_theta=10000.0, tie_word_embeddings=tied,
                          bos_token_id=0, eos_token_id=0)
     model = LlamaForCausalLM(config)
-    rng = np.random.default_rng(1234)
+    randomize(model, 1234)
+    model.save_pretrained(folder)
+    for f in ("tokenizer.json", "tokenizer_config.json"):
+        shutil.copy(MODELS / "llama-gqa" / f, folder / f)
+
+
+def randomize(model: torch.nn.Module, seed: int, norm_mean: float = 1.0) -> None:
+    """NumPy draws for every parameter, in name order: linear weights
+    N(0, 1/fan_in), embeddings N(0, 0.1^2), norm weights N(norm_mean, 0.1^2),
+    biases N(0, 0.1^2)."""
+    rng = np.random.default_rng(seed)
     with torch.no_grad():
         for name, p in sorted(model.named_parameters()):
             if name.endswith("norm.weight"):
-                x = rng.normal(1.0, 0.1, size=p.shape)
-            elif name.endswith("embed_tokens.weight"):
+                x = rng.normal(norm_mean, 0.1, size=p.shape)
+            elif name.endswith("embed_tokens.weight") or p.ndim == 1:
                 x = rng.normal(0.0, 0.1, size=p.shape)
             else:
                 x = rng.normal(0.0, 1.0 / np.sqrt(p.shape[1]), size=p.shape)
             p.copy_(torch.from_numpy(x.astype(np.float32)))
+
+
+def make_qwen3_hd128(folder: Path) -> None:
+    """Qwen 3 with 128-wide heads, the only width transformers' GGUF loader
+    builds (it does not read `qwen3.attention.key_length` and keeps
+    Qwen3Config's default; every published Qwen 3 has 128), and the qwen2
+    fixture's tokenizer (Qwen's split; the NFC normalizer a GGUF cannot carry)."""
+    config = Qwen3Config(vocab_size=2000, hidden_size=32, intermediate_size=64, num_hidden_layers=2,
+                         num_attention_heads=2, num_key_value_heads=1, head_dim=128, max_position_embeddings=64,
+                         rms_norm_eps=1e-6, rope_theta=1_000_000.0, tie_word_embeddings=True,
+                         bos_token_id=0, eos_token_id=0)
+    model = Qwen3ForCausalLM(config)
+    randomize(model, 3)
     model.save_pretrained(folder)
     for f in ("tokenizer.json", "tokenizer_config.json"):
-        shutil.copy(MODELS / "llama-gqa" / f, folder / f)
+        shutil.copy(MODELS / "qwen2" / f, folder / f)
+
+
+def make_gemma3_sp(folder: Path) -> None:
+    """Gemma 3 as a GGUF can describe it: head_dim 256 with
+    query_pre_attn_scalar 256 (transformers' GGUF loader keeps that default;
+    llama.cpp scales by 1/sqrt(head_dim)), every sixth layer global (both fix
+    the pattern at 6), sliding window 8, no rotary scaling or soft-cap
+    (transformers reads neither from a GGUF), and llama-sp's SentencePiece
+    vocabulary (written as the `llama` tokenizer transformers rebuilds with
+    its Gemma builder). Norm weights are centred on 0 (Gemma's 1 + w)."""
+    config = Gemma3TextConfig(vocab_size=1000, hidden_size=64, intermediate_size=128, num_hidden_layers=6,
+                              num_attention_heads=2, num_key_value_heads=1, head_dim=256, query_pre_attn_scalar=256,
+                              sliding_window=8, max_position_embeddings=64, rms_norm_eps=1e-6,
+                              rope_parameters={"full_attention": {"rope_type": "default", "rope_theta": 1_000_000.0},
+                                               "sliding_attention": {"rope_type": "default", "rope_theta": 10_000.0}},
+                              tie_word_embeddings=True, bos_token_id=1, eos_token_id=2, pad_token_id=0)
+    model = Gemma3ForCausalLM(config)
+    randomize(model, 6, norm_mean=0.0)
+    model.save_pretrained(folder)
+    for f in ("tokenizer.json", "tokenizer_config.json"):
+        shutil.copy(MODELS / "llama-sp" / f, folder / f)
 
 
 def make_gpt2_1k(folder: Path) -> None:
@@ -191,6 +252,8 @@ def main() -> None:
         make_llama_k(generated / "llama-k", tied=False)
         make_llama_k(generated / "llama-k-tied", tied=True)
         make_gpt2_1k(generated / "gpt2-1k")
+        make_qwen3_hd128(generated / "qwen3-hd128")
+        make_gemma3_sp(generated / "gemma3-sp")
         for source, name, quant in VARIANTS:
             if args.only and name not in args.only:
                 continue

@@ -19,7 +19,8 @@ fn fixtures() -> PathBuf {
 
 /// Every fixture scripts/make_gguf_fixtures.py writes (its VARIANTS); a
 /// missing golden fails the test rather than shrinking it.
-const FIXTURES: [&str; 10] = [
+const FIXTURES: [&str; 13] = [
+    "gemma3-sp-q8_0",
     "gpt2-1k-q8_0",
     "llama-gqa-q4_0",
     "llama-gqa-q5_k_m",
@@ -30,6 +31,8 @@ const FIXTURES: [&str; 10] = [
     "llama-sp-f32",
     "llama-sp-q4_1",
     "llama-sp-q4_k_m",
+    "qwen2-q8_0",
+    "qwen3-hd128-q8_0",
 ];
 
 fn goldens() -> Vec<(String, Golden)> {
