@@ -403,7 +403,7 @@ def main():
     cfg_case("unknown_model_type", cfg(model_type="mamba"), ["model_type", "mamba"])
     cfg_case("no_model_type", cfg(model_type=DROP), ["model_type"])
     cfg_case("model_type_number", cfg(model_type=7), ["model_type"])
-    cfg_case("rope_scaling", cfg(rope_scaling={"rope_type": "linear", "factor": 2.0}), ["rope_scaling"])
+    cfg_case("rope_scaling", cfg(rope_scaling={"rope_type": "dynamic", "factor": 2.0}), ["rope_scaling.rope_type", "dynamic"])
     cfg_case("rope_theta_zero", cfg(rope_theta=0.0), ["rope_theta"])
     cfg_case("rope_theta_negative", cfg(rope_theta=-10000.0), ["rope_theta"])
     cfg_case("hidden_act_unknown", cfg(hidden_act="swishy"), ["hidden_act"])

@@ -7,7 +7,9 @@ Usage (from the repository root, after scripts/make_reference_models.py):
 
 For every model folder in public/models/* and core/tests/fixtures/models/*
 it writes core/tests/fixtures/goldens/<name>.json, and for the two tokenizers
-(gpt-2K and llama-sp) core/tests/fixtures/goldens/tokenizer_<name>.json.
+(gpt-2K and llama-sp) core/tests/fixtures/goldens/tokenizer_<name>.json; and
+core/tests/fixtures/rope_goldens.json, transformers' rotary frequencies for the
+scaled rope types of published configs (ROPE_CASES; `--rope` writes only it).
 Texts come from core/tests/fixtures/texts.jsonl.
 
 Model golden layout:
@@ -294,6 +296,45 @@ def tokenizer_golden(path: Path, texts: list[str], source: Path | None) -> dict:
     return g
 
 
+# Rotary settings of published models (and one with every YaRN option set):
+# config kwargs for LlamaConfig. The frequencies are LlamaRotaryEmbedding's.
+ROPE_CASES = {
+    "llama3.2-1b": dict(hidden_size=2048, num_attention_heads=32, max_position_embeddings=131072,
+                        rope_parameters=dict(rope_type="llama3", rope_theta=500000.0, factor=32.0, low_freq_factor=1.0,
+                                             high_freq_factor=4.0, original_max_position_embeddings=8192)),
+    "qwen2.5-7b-yarn": dict(hidden_size=3584, num_attention_heads=28, max_position_embeddings=32768,
+                            rope_parameters=dict(rope_type="yarn", rope_theta=1000000.0, factor=4.0,
+                                                 original_max_position_embeddings=32768)),
+    "yarn-every-option": dict(hidden_size=1024, num_attention_heads=16, max_position_embeddings=4096,
+                              rope_parameters=dict(rope_type="yarn", rope_theta=10000.0, factor=8.0,
+                                                   original_max_position_embeddings=512, truncate=False, beta_fast=16,
+                                                   beta_slow=2, mscale=0.707, mscale_all_dim=1.0)),
+    "gemma3-4b-global-linear": dict(hidden_size=2560, num_attention_heads=8, head_dim=256, max_position_embeddings=131072,
+                                    rope_parameters=dict(rope_type="linear", rope_theta=1000000.0, factor=8.0)),
+}
+
+
+def rope_goldens() -> dict:
+    """core/tests/fixtures/rope_goldens.json: per case, the config's rope_parameters,
+    head_dim, and transformers' inv_freq (float32, as exact decimal strings of
+    their values) and attention factor."""
+    from transformers import LlamaConfig
+    from transformers.models.llama.modeling_llama import LlamaRotaryEmbedding
+    out = {"versions": versions(), "cases": {}}
+    for name, kwargs in ROPE_CASES.items():
+        config = LlamaConfig(**kwargs)
+        rotary = LlamaRotaryEmbedding(config)
+        assert rotary.inv_freq.dtype == torch.float32
+        out["cases"][name] = {
+            "rope_parameters": kwargs["rope_parameters"],
+            "head_dim": config.head_dim,
+            "max_position_embeddings": config.max_position_embeddings,
+            "inv_freq": [float(x) for x in rotary.inv_freq.tolist()],
+            "attention_factor": float(rotary.attention_scaling),
+        }
+    return out
+
+
 def tinyhelen_dir() -> Path:
     d = os.environ.get("TINYHELEN_DIR") or str(REPO / ".." / "shared" / "data" / "tinyhelen")
     return Path(d).resolve()
@@ -318,8 +359,14 @@ def main() -> None:
     ap = argparse.ArgumentParser(description="tinyeval's golden values from transformers")
     ap.add_argument("--only", nargs="+", metavar="MODEL",
                     help="only these model folders (by name); the tokenizer goldens are then left as they are")
+    ap.add_argument("--rope", action="store_true", help="only core/tests/fixtures/rope_goldens.json")
     args = ap.parse_args()
     deterministic_quiet_torch()
+    if args.rope or not args.only:
+        write_json(FIXTURES / "rope_goldens.json", rope_goldens())
+        print("rope_goldens.json")
+    if args.rope:
+        return
     texts = fixture_texts()
     GOLDENS.mkdir(parents=True, exist_ok=True)
     folders = sorted((REPO / "public" / "models").iterdir()) + sorted((FIXTURES / "models").iterdir())

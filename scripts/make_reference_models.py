@@ -25,12 +25,17 @@ The llama-sp tokenizer is trained by the `tokenizers` BPE trainer, which is
 deterministic for a given input; the script checks this by training twice.
 
 Config styles: transformers 5 writes rotary settings as `rope_parameters`
-({"rope_theta", "partial_rotary_factor", "rope_type"}). Checkpoints on the Hub
-written by transformers 4 use the legacy top-level keys instead (`rope_theta`
-for Llama; `rotary_pct` + `rotary_emb_base` for GPT-NeoX/Pythia; `torch_dtype`
-instead of `dtype`). To exercise both, some folders are rewritten to the legacy
-style (CONFIG_STYLE below); the script reloads every config with transformers
-and asserts that the effective rotary settings are what was intended.
+({"rope_theta", "partial_rotary_factor", "rope_type", scaling keys}; Gemma 3
+nests one per layer type). Checkpoints on the Hub written by transformers 4 use
+the legacy top-level keys instead (`rope_theta` and `rope_scaling`, whose type
+may be spelled `type`, for Llama, Qwen and OLMo; `rotary_pct` +
+`rotary_emb_base` for GPT-NeoX/Pythia; `rope_theta`, `rope_local_base_freq`,
+`rope_scaling` and `sliding_window_pattern` for Gemma 3; `torch_dtype` instead
+of `dtype`). To exercise both, some folders are rewritten to the legacy style
+(the style column of model_specs: "legacy", or "legacy-type" for the `type`
+spelling); the script reloads every config with transformers and asserts that
+the effective settings are what was intended, and for the newer families
+(CHECKS) that each quirk changes the logits.
 
 Made with (see scripts/requirements-reference.txt): Python 3.11.7,
 torch 2.15.0, transformers 5.24.0, tokenizers 0.23.3, safetensors 0.8.0,
@@ -40,6 +45,7 @@ numpy 2.4.6.
 from __future__ import annotations
 
 import argparse
+import copy
 import hashlib
 import json
 import os
@@ -53,7 +59,10 @@ import transformers
 from tokenizers import Tokenizer, decoders, models, normalizers, pre_tokenizers, trainers
 from transformers import (
     AutoConfig,
+    AutoModelForCausalLM,
     AutoTokenizer,
+    Gemma3ForCausalLM,
+    Gemma3TextConfig,
     GenerationConfig,
     GPT2Config,
     GPT2LMHeadModel,
@@ -63,7 +72,13 @@ from transformers import (
     GPTNeoXForCausalLM,
     LlamaConfig,
     LlamaForCausalLM,
+    Olmo2Config,
+    Olmo2ForCausalLM,
     PreTrainedTokenizerFast,
+    Qwen2Config,
+    Qwen2ForCausalLM,
+    Qwen3Config,
+    Qwen3ForCausalLM,
 )
 
 REPO = Path(__file__).resolve().parent.parent
@@ -142,6 +157,19 @@ def save_gpt2k_tokenizer(th: Path, out: Path) -> None:
     compact_tokenizer_json(out)
     # No special_tokens_map.json: tokenizer_config.json names the special tokens,
     # and transformers 5 neither writes nor needs it.
+
+
+def resave_with_model_tokenizer(out: Path) -> None:
+    """Re-save a folder's tokenizer through the class transformers picks for its model type.
+
+    transformers 5 loads a qwen2 checkpoint's tokenizer as Qwen2Tokenizer
+    whatever tokenizer_config.json names (MODELS_WITH_INCORRECT_HUB_TOKENIZER_CLASS),
+    and that class rebuilds the pre-tokenizer Qwen's way (NFC, Qwen's split
+    regex, byte-level). Re-saved through it, tokenizer.json is what transformers
+    runs, in the layout of Qwen's own tokenizer.json files.
+    """
+    AutoTokenizer.from_pretrained(str(out)).save_pretrained(str(out))
+    compact_tokenizer_json(out)
 
 
 def llama_sp_tokenizer_json(th: Path, vocab_size: int = 1000, n_docs: int = 3000) -> str:
@@ -262,31 +290,73 @@ def write_json(path: Path, obj) -> None:
     path.write_text(json.dumps(obj, indent=2, ensure_ascii=False, sort_keys=True) + "\n", encoding="utf-8")
 
 
-def to_legacy_config(path: Path) -> None:
-    """Rewrite a transformers-5 config.json with transformers-4 (Hub) keys."""
+def to_legacy_config(path: Path, type_key: str = "rope_type") -> None:
+    """Rewrite a transformers-5 config.json with transformers-4 (Hub) keys.
+
+    Rotary scaling goes to a top-level `rope_scaling` object (its type under
+    `type_key`: transformers 4 accepted `type` as well as `rope_type`). Gemma 3's
+    per-layer-type `rope_parameters` become `rope_theta` (global layers),
+    `rope_local_base_freq` (sliding layers) and `rope_scaling` (global layers),
+    and its `layer_types` the `sliding_window_pattern` they follow.
+    """
     cfg = json.loads(path.read_text())
     rope = cfg.pop("rope_parameters", None) or {}
-    assert rope.get("rope_type", "default") == "default", rope
+    if cfg["model_type"] == "gemma3_text":
+        sliding, rope = rope["sliding_attention"], dict(rope["full_attention"])
+        assert sliding["rope_type"] == "default", sliding
+        cfg["rope_local_base_freq"] = sliding["rope_theta"]
+        types = cfg.pop("layer_types")
+        pattern = types.index("full_attention") + 1
+        assert types == ["sliding_attention" if (i + 1) % pattern else "full_attention" for i in range(len(types))], types
+        cfg["sliding_window_pattern"] = pattern
+        cfg.pop("_sliding_window_pattern", None)  # transformers 5's private copy
     if cfg["model_type"] == "gpt_neox":
+        assert rope.get("rope_type", "default") == "default", rope
         cfg.pop("rope_theta", None)
         cfg["rotary_emb_base"] = rope["rope_theta"]  # Pythia's spelling
         cfg["rotary_pct"] = rope.get("partial_rotary_factor", 1.0)
     else:
-        cfg["rope_theta"] = rope["rope_theta"]
-        cfg["rope_scaling"] = None
+        cfg["rope_theta"] = rope.pop("rope_theta")
+        if rope.get("rope_type", "default") == "default":
+            cfg["rope_scaling"] = None
+        else:
+            rope[type_key] = rope.pop("rope_type")
+            cfg["rope_scaling"] = rope
+    if cfg["model_type"] in ("qwen2", "qwen3"):
+        cfg.pop("layer_types", None)  # derived from use_sliding_window and max_window_layers
     if "dtype" in cfg:
         cfg["torch_dtype"] = cfg.pop("dtype")
     write_json(path, cfg)
 
 
 def check_config(path: Path, want: dict) -> None:
+    """transformers reads back what was intended; `rope_parameters` is compared key by key."""
     cfg = AutoConfig.from_pretrained(str(path))
     rope = dict(getattr(cfg, "rope_parameters", None) or {})
     for k, v in want.items():
         got = rope.get(k) if k in ("rope_theta", "partial_rotary_factor") else getattr(cfg, k)
         if k == "partial_rotary_factor" and got is None:
             got = 1.0
+        if k == "rope_parameters":
+            got = {key: {kk: got[key].get(kk) for kk in v[key]} if isinstance(v[key], dict) else got.get(key) for key in v}
         assert got == v, f"{path}: {k} = {got!r}, expected {v!r}"
+
+
+def check_matters(path: Path, what: str, change) -> None:
+    """The fixture exercises `what`: the same weights with change(config) applied
+    give other logits on a 60-token input (so a decoder that ignored it would fail)."""
+    def logits(cfg):
+        model = AutoModelForCausalLM.from_pretrained(str(path), config=cfg, dtype=torch.float32,
+                                                     attn_implementation="eager").eval()
+        ids = (torch.arange(1, 61) * 37 % 2000).unsqueeze(0)
+        with torch.no_grad():
+            return model(input_ids=ids).logits
+    cfg = AutoConfig.from_pretrained(str(path))
+    changed = copy.deepcopy(cfg)
+    change(changed)
+    d = (logits(cfg) - logits(changed)).abs().max().item()
+    assert d > 1e-2, f"{path.name}: {what} does not change the logits ({d})"
+    print(f"  {what}: changing it moves the logits by up to {d:.3g}")
 
 
 # --------------------------------------------------------------------------
@@ -337,7 +407,99 @@ def model_specs():
             use_parallel_residual=False, **neox,
         ), 105, 0.2, 0.5, True, torch.float32, "v5",
             dict(rope_theta=20000.0, partial_rotary_factor=1.0, use_parallel_residual=False)),
+        **new_family_specs(),
     }
+
+
+def new_family_specs():
+    """Qwen 2, Qwen 3, Gemma 3, OLMo 2 and Llama with scaled rotary positions:
+    each one's quirks set so that they matter (see CHECKS)."""
+    small = dict(hidden_size=32, intermediate_size=64, num_hidden_layers=2, num_attention_heads=4,
+                 num_key_value_heads=2, max_position_embeddings=64, initializer_range=0.2, **GPT2K)
+    llama = dict(small, rms_norm_eps=1e-6, tie_word_embeddings=True, hidden_act="silu")
+    gemma = dict(small, head_dim=16, query_pre_attn_scalar=24, sliding_window=8, rms_norm_eps=1e-6,
+                 tie_word_embeddings=True, hidden_activation="gelu_pytorch_tanh", pad_token_id=0)
+    llama3 = dict(rope_type="llama3", rope_theta=10000.0, factor=8.0, low_freq_factor=1.0,
+                  high_freq_factor=4.0, original_max_position_embeddings=64)
+    yarn = dict(rope_type="yarn", rope_theta=10000.0, factor=4.0, original_max_position_embeddings=64,
+                truncate=False)
+    return {
+        # q/k/v biases; layer 1 sliding (window 8), layer 0 global.
+        "qwen2": (Qwen2ForCausalLM, Qwen2Config(
+            **small, rms_norm_eps=1e-6, tie_word_embeddings=True, hidden_act="silu",
+            use_sliding_window=True, sliding_window=8, max_window_layers=1,
+            rope_parameters=dict(rope_type="default", rope_theta=1000000.0),
+        ), 107, 0.2, 0.5, True, torch.float32, "v5",
+            dict(layer_types=["full_attention", "sliding_attention"], sliding_window=8, rope_theta=1000000.0)),
+        # Per-head q/k norms; head_dim 16 with hidden 32 and 4 heads (not hidden / heads).
+        "qwen3": (Qwen3ForCausalLM, Qwen3Config(
+            **small, head_dim=16, rms_norm_eps=1e-6, tie_word_embeddings=True,
+            hidden_act="silu", rope_parameters=dict(rope_type="default", rope_theta=1000000.0),
+        ), 108, 0.2, 0.5, True, torch.float32, "legacy", dict(head_dim=16, rope_theta=1000000.0)),
+        # Six layers, every third global (linear-scaled rotary base 1e6), the others
+        # sliding (window 8, base 1e4); final logits soft-capped at 15 (they reach about 30).
+        "gemma3": (Gemma3ForCausalLM, Gemma3TextConfig(
+            **{**gemma, "num_hidden_layers": 6}, sliding_window_pattern=3, final_logit_softcapping=15.0,
+            rope_parameters={"full_attention": dict(rope_type="linear", factor=4.0, rope_theta=1000000.0),
+                             "sliding_attention": dict(rope_type="default", rope_theta=10000.0)},
+        ), 109, 0.2, 0.5, True, torch.float32, "v5",
+            dict(layer_types=["sliding_attention", "sliding_attention", "full_attention"] * 2,
+                 rope_parameters={"full_attention": {"rope_type": "linear", "factor": 4.0, "rope_theta": 1000000.0},
+                                  "sliding_attention": {"rope_type": "default", "rope_theta": 10000.0}})),
+        # transformers 4's keys: rope_theta, rope_local_base_freq, rope_scaling, sliding_window_pattern.
+        "gemma3-legacy": (Gemma3ForCausalLM, Gemma3TextConfig(
+            **{**gemma, "num_hidden_layers": 3}, sliding_window_pattern=3,
+            rope_parameters={"full_attention": dict(rope_type="linear", factor=8.0, rope_theta=500000.0),
+                             "sliding_attention": dict(rope_type="default", rope_theta=20000.0)},
+        ), 110, 0.2, 0.5, True, torch.float32, "legacy",
+            dict(layer_types=["sliding_attention", "sliding_attention", "full_attention"],
+                 rope_parameters={"full_attention": {"rope_type": "linear", "factor": 8.0, "rope_theta": 500000.0},
+                                  "sliding_attention": {"rope_type": "default", "rope_theta": 20000.0}})),
+        # Norms after attention and MLP; q/k norms over the whole projections; untied head.
+        "olmo2": (Olmo2ForCausalLM, Olmo2Config(
+            **small, rms_norm_eps=1e-6, tie_word_embeddings=False, hidden_act="silu",
+            rope_parameters=dict(rope_type="default", rope_theta=10000.0),
+        ), 111, 0.2, 0.5, True, torch.float32, "v5", dict(tie_word_embeddings=False)),
+        # Llama 3.1 scaling, legacy rope_scaling: wavelengths 6.3 (kept), 63 (smoothed), 628, 6283 (divided).
+        "llama-rope-llama3": (LlamaForCausalLM, LlamaConfig(**llama, rope_parameters=llama3),
+                              112, 0.2, 0.5, True, torch.float32, "legacy",
+                              dict(rope_parameters={k: llama3[k] for k in llama3})),
+        "llama-rope-linear": (LlamaForCausalLM, LlamaConfig(
+            **llama, rope_parameters=dict(rope_type="linear", rope_theta=10000.0, factor=4.0)),
+            115, 0.2, 0.5, True, torch.float32, "v5",
+            dict(rope_parameters={"rope_type": "linear", "rope_theta": 10000.0, "factor": 4.0})),
+        # YaRN (legacy `type` spelling, untruncated ramp), head_dim 16, with q/k/v/o and MLP biases.
+        "llama-rope-yarn": (LlamaForCausalLM, LlamaConfig(
+            **{**llama, "num_attention_heads": 2, "num_key_value_heads": 1}, attention_bias=True, mlp_bias=True,
+            rope_parameters=yarn), 114, 0.2, 0.5, True, torch.float32, "legacy-type",
+            dict(rope_parameters={k: yarn[k] for k in yarn}, attention_bias=True, mlp_bias=True)),
+    }
+
+
+def no_rope_scaling(cfg) -> None:
+    params = cfg.rope_parameters.get("full_attention", cfg.rope_parameters)
+    theta = params["rope_theta"]
+    params.clear()
+    params.update(rope_type="default", rope_theta=theta)
+
+
+def set_sliding_theta(cfg) -> None:
+    cfg.rope_parameters["sliding_attention"]["rope_theta"] = cfg.rope_parameters["full_attention"]["rope_theta"]
+
+
+# name -> what each quirk is and how to switch it off (check_matters asserts it changes the logits)
+CHECKS = {
+    "qwen2": [("sliding_window", lambda c: setattr(c, "sliding_window", 1000))],
+    "gemma3": [("sliding_window", lambda c: setattr(c, "sliding_window", 1000)),
+               ("final_logit_softcapping", lambda c: setattr(c, "final_logit_softcapping", None)),
+               ("query_pre_attn_scalar", lambda c: setattr(c, "query_pre_attn_scalar", 16)),
+               ("the sliding layers' rotary base", set_sliding_theta),
+               ("rope scaling", no_rope_scaling)],
+    "gemma3-legacy": [("rope scaling", no_rope_scaling)],
+    "llama-rope-llama3": [("rope scaling", no_rope_scaling)],
+    "llama-rope-linear": [("rope scaling", no_rope_scaling)],
+    "llama-rope-yarn": [("rope scaling", no_rope_scaling)],
+}
 
 
 def save_model(model, out: Path, dtype: torch.dtype, gen: GenerationConfig) -> None:
@@ -391,8 +553,14 @@ def make_fixtures(th: Path) -> None:
         save_model(model, out, dtype, GenerationConfig(bos_token_id=0, eos_token_id=0))
         if style == "legacy":
             to_legacy_config(out / "config.json")
+        elif style == "legacy-type":
+            to_legacy_config(out / "config.json", type_key="type")
         check_config(out, want)
+        for what, change in CHECKS.get(name, []):
+            check_matters(out, what, change)
         save_gpt2k_tokenizer(th, out)
+        if cfg.model_type == "qwen2":
+            resave_with_model_tokenizer(out)
         n = sum(p.numel() for p in model.parameters())
         print(f"{out.relative_to(REPO)}: {n} parameters, {dtype}, {style} config")
 

@@ -7,7 +7,7 @@ pub enum Error {
     #[error("{file}: {problem}")]
     BadFile { file: String, problem: String },
 
-    #[error("{file}: model_type `{model_type}` is not supported (supported: llama, gpt2, gpt_neo, gpt_neox)")]
+    #[error("{file}: model_type `{model_type}` is not supported (supported: llama, qwen2, qwen3, gemma3_text, olmo2, gpt2, gpt_neo, gpt_neox)")]
     UnsupportedModelType { file: String, model_type: String },
 
     #[error("{file}: `{option}` = {value} is not supported: {why}")]
@@ -36,7 +36,7 @@ pub enum Error {
         dtype: String,
     },
 
-    #[error("{file}: tensor `{name}` has GGML type {ggml_type}, which is not supported (F32, F16, BF16, Q8_0, Q4_0 and Q4_1 are)")]
+    #[error("{file}: tensor `{name}` has GGML type {ggml_type}, which is not supported (F32, F16, BF16, Q8_0, Q4_0, Q4_1, Q5_0, Q5_1, Q2_K, Q3_K, Q4_K, Q5_K and Q6_K are)")]
     GgufTensorType {
         file: String,
         name: String,

@@ -16,7 +16,7 @@ use tinyeval_core::{Device, LanguageModel, ModelFiles};
 
 fn goldens() -> Vec<(String, Golden)> {
     let out = read_goldens(&repo_root().join("core/tests/fixtures/goldens"));
-    assert!(out.len() >= 9, "expected the goldens of every reference model");
+    assert!(out.len() >= 19, "expected the goldens of every reference model");
     for (name, golden) in &out {
         assert!(!golden.greedy.is_empty(), "{name}: no greedy goldens");
     }

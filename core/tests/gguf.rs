@@ -17,9 +17,28 @@ fn fixtures() -> PathBuf {
     repo_root().join("core/tests/fixtures/gguf")
 }
 
+/// Every fixture scripts/make_gguf_fixtures.py writes (its VARIANTS); a
+/// missing golden fails the test rather than shrinking it.
+const FIXTURES: [&str; 13] = [
+    "gemma3-sp-q8_0",
+    "gpt2-1k-q8_0",
+    "llama-gqa-q4_0",
+    "llama-gqa-q5_k_m",
+    "llama-gqa-q8_0",
+    "llama-k-q4_k_m",
+    "llama-k-tied-q2_k",
+    "llama-k-tied-q5_k_m",
+    "llama-sp-f32",
+    "llama-sp-q4_1",
+    "llama-sp-q4_k_m",
+    "qwen2-q8_0",
+    "qwen3-hd128-q8_0",
+];
+
 fn goldens() -> Vec<(String, Golden)> {
     let out = read_goldens(&fixtures());
-    assert_eq!(out.len(), 4, "expected the goldens of the four GGUF fixtures");
+    let names: Vec<&str> = out.iter().map(|(n, _)| n.as_str()).collect();
+    assert_eq!(names, FIXTURES, "the GGUF goldens in core/tests/fixtures/gguf/");
     out
 }
 
@@ -38,6 +57,21 @@ fn every_gguf_fixture_matches_transformers_on_cpu() {
     for (name, golden) in goldens() {
         let worst = check_model(&name, &golden, &device);
         eprintln!("{name}: max abs difference {worst:.2e}");
+    }
+}
+
+/// The same on native wgpu (software Vulkan is enough) when
+/// `TINYEVAL_TEST_WGPU=1`: the dequantized weights go through the GPU kernels.
+#[test]
+fn every_gguf_fixture_matches_transformers_on_wgpu() {
+    if std::env::var("TINYEVAL_TEST_WGPU").as_deref() != Ok("1") {
+        eprintln!("skipped: set TINYEVAL_TEST_WGPU=1 to run on native wgpu");
+        return;
+    }
+    let device = Device::wgpu_options().init().expect("a wgpu adapter (apt-get install mesa-vulkan-drivers)");
+    for (name, golden) in goldens() {
+        let worst = check_model(&name, &golden, &device);
+        eprintln!("{name} (wgpu): max abs difference {worst:.2e}");
     }
 }
 
@@ -208,11 +242,56 @@ fn err_string<T>(r: Result<T, Error>) -> String {
 
 #[test]
 fn unsupported_tensor_type_names_the_tensor_and_type() {
-    // Q4_K (type 12): 144-byte blocks of 256 elements.
-    let bytes = Builder::new(3).tensor("blk.0.attn_q.weight", &[256, 1], 12, vec![0; 144]).build();
-    let g = GgufFile::parse("k-quant.gguf", bytes).unwrap();
+    // IQ4_NL (type 20): 18-byte blocks of 32 elements.
+    let bytes = Builder::new(3).tensor("blk.0.attn_q.weight", &[32, 1], 20, vec![0; 18]).build();
+    let g = GgufFile::parse("i-quant.gguf", bytes).unwrap();
     let msg = err_string(g.tensor_f32("blk.0.attn_q.weight"));
-    assert!(msg.contains("k-quant.gguf") && msg.contains("blk.0.attn_q.weight") && msg.contains("Q4_K"), "{msg}");
+    assert!(msg.contains("i-quant.gguf") && msg.contains("blk.0.attn_q.weight") && msg.contains("IQ4_NL"), "{msg}");
+}
+
+/// The mixed-type fixtures hold the types their goldens say (as llama.cpp's
+/// quantize tool would pick them), so the k-quant and fallback paths are
+/// the ones the scores above went through.
+#[test]
+fn mixed_fixtures_hold_the_tensor_types_their_goldens_name() {
+    let mut seen = std::collections::BTreeSet::new();
+    for name in FIXTURES {
+        let golden: serde_json::Value = serde_json::from_slice(&std::fs::read(fixtures().join(format!("{name}.json"))).unwrap()).unwrap();
+        let Some(types) = golden["gguf"]["tensor_types"].as_object() else { continue };
+        let g = GgufFile::parse(name, std::fs::read(fixtures().join(format!("{name}.gguf"))).unwrap()).unwrap();
+        assert_eq!(g.tensors().len(), types.len(), "{name}: tensor count");
+        for (tensor, ty) in types {
+            let info = g.tensor_info(tensor).unwrap_or_else(|| panic!("{name}: no tensor {tensor}"));
+            assert_eq!(tinyeval_core::gguf::ggml_type_name(info.ggml_type), ty.as_str().unwrap(), "{name}: {tensor}");
+            seen.insert(ty.as_str().unwrap().to_string());
+        }
+    }
+    let want = ["F32", "Q2_K", "Q3_K", "Q4_K", "Q5_0", "Q5_1", "Q5_K", "Q6_K", "Q8_0"];
+    assert_eq!(seen.into_iter().collect::<Vec<_>>(), want, "types the mixed fixtures cover");
+}
+
+#[test]
+fn k_quant_rows_must_hold_whole_blocks() {
+    // A Q4_K tensor with rows of 128 elements (its blocks are 256): named, not read.
+    let bytes = Builder::new(3).tensor("blk.0.ffn_down.weight", &[128, 2], 12, vec![0; 144]).build();
+    let msg = err_string(GgufFile::parse("rows.gguf", bytes));
+    assert_eq!(msg, "rows.gguf: tensor `blk.0.ffn_down.weight` (Q4_K) has rows of 128 elements, not a multiple of the block size 256");
+    // Whole blocks dequantize (all-zero Q6_K blocks: q = -32 times a zero scale).
+    let bytes = Builder::new(3).tensor("w", &[256, 2], 14, vec![0; 2 * 210]).build();
+    let t = GgufFile::parse("ok.gguf", bytes).unwrap().tensor_f32("w").unwrap().unwrap();
+    assert_eq!((t.shape, t.data.len()), (vec![2, 256], 512));
+}
+
+#[test]
+fn a_truncated_k_quant_file_is_an_error_naming_the_tensor() {
+    let bytes = std::fs::read(fixtures().join("llama-k-q4_k_m.gguf")).unwrap();
+    // `output.weight` (Q6_K) is the last tensor: cut 1 byte, then half of it away.
+    for cut in [1, 200_000] {
+        let msg = err_string(GgufFile::parse("cut.gguf", bytes[..bytes.len() - cut].to_vec()));
+        assert!(msg.starts_with("cut.gguf: truncated GGUF file: tensor `output.weight` (Q6_K, dims [256, 2000])"), "{msg}");
+    }
+    let msg = err_string(LanguageModel::load_gguf("cut.gguf", bytes[..bytes.len() - 1].to_vec(), &Device::flex()));
+    assert!(msg.contains("cut.gguf: truncated GGUF file"), "{msg}");
 }
 
 #[test]
@@ -264,9 +343,9 @@ fn broken_files_give_clear_errors() {
 
 #[test]
 fn missing_metadata_and_other_architectures_are_named() {
-    let bytes = Builder::new(3).kv("general.architecture", 8, gguf_string("gpt2")).build();
-    let msg = err_string(GgufFile::parse("gpt2.gguf", bytes).unwrap().model_config());
-    assert!(msg.contains("gpt2.gguf") && msg.contains("gpt2") && msg.contains("only llama"), "{msg}");
+    let bytes = Builder::new(3).kv("general.architecture", 8, gguf_string("mamba")).build();
+    let msg = err_string(GgufFile::parse("mamba.gguf", bytes).unwrap().model_config());
+    assert!(msg.contains("mamba.gguf") && msg.contains("mamba (GGUF; llama, qwen2, qwen3, gemma3, gpt2 are supported)"), "{msg}");
 
     let bytes = Builder::new(3)
         .kv("general.architecture", 8, gguf_string("llama"))
@@ -274,6 +353,19 @@ fn missing_metadata_and_other_architectures_are_named() {
         .build();
     let msg = err_string(GgufFile::parse("partial.gguf", bytes).unwrap().model_config());
     assert_eq!(msg, "partial.gguf: metadata `llama.embedding_length` is missing");
+
+    // Llama 3.1+ rotary scaling (per-dimension factors) is refused, not ignored.
+    let u32v = |v: u32| v.to_le_bytes().to_vec();
+    let bytes = Builder::new(3)
+        .kv("general.architecture", 8, gguf_string("llama"))
+        .kv("llama.embedding_length", 4, u32v(64))
+        .kv("llama.block_count", 4, u32v(1))
+        .kv("llama.feed_forward_length", 4, u32v(128))
+        .kv("llama.attention.head_count", 4, u32v(4))
+        .tensor("rope_freqs.weight", &[8], 0, f32_bytes(&[1.0; 8]))
+        .build();
+    let msg = err_string(GgufFile::parse("llama3.gguf", bytes).unwrap().model_config());
+    assert!(msg.starts_with("llama3.gguf: `rope_freqs.weight` = present is not supported: rotary scaling"), "{msg}");
 }
 
 /// Regression: a file the `gguf` fuzz target found, whose tokenizer scores hold

@@ -5,16 +5,31 @@
 mod common;
 
 use common::{check_scores, read_goldens, repo_root};
+use tinyeval_core::config::{Architecture, RopeScaling};
 use tinyeval_core::{Device, LanguageModel, ModelFiles};
 
 fn check_all(device: &Device, label: &str) {
     let goldens = read_goldens(&repo_root().join("core/tests/fixtures/goldens"));
-    assert!(goldens.len() >= 9, "expected the goldens of every reference model");
+    assert!(goldens.len() >= 19, "expected the goldens of every reference model");
+    let mut architectures = Vec::new();
+    let mut rope_scalings = Vec::new();
     for (name, golden) in goldens {
         let model = LanguageModel::load(ModelFiles::from_dir(&repo_root().join(&golden.model)).unwrap(), device)
             .unwrap_or_else(|e| panic!("{name}: {e}"));
         let worst = check_scores(&name, &golden, &model);
         eprintln!("{name} ({label}): max abs difference {worst:.2e}");
+        architectures.push(model.config.architecture);
+        rope_scalings.push(std::mem::discriminant(&model.config.extras.rope_scaling));
+    }
+    use Architecture::*;
+    for a in [Llama, Qwen2, Qwen3, Gemma3, Olmo2, Gpt2, GptNeo, GptNeoX] {
+        assert!(architectures.contains(&a), "no golden for {a:?}");
+    }
+    let linear = RopeScaling::Linear { factor: 1.0 };
+    let llama3 = RopeScaling::Llama3 { factor: 1.0, low_freq_factor: 1.0, high_freq_factor: 2.0, original_max_positions: 1 };
+    let yarn = RopeScaling::Yarn { factor: 1.0, original_max_positions: 1, beta_fast: 1.0, beta_slow: 1.0, truncate: true, attention_factor: 1.0 };
+    for scaling in [RopeScaling::None, linear, llama3, yarn] {
+        assert!(rope_scalings.contains(&std::mem::discriminant(&scaling)), "no golden for rope scaling {scaling:?}");
     }
 }
 
@@ -31,4 +46,29 @@ fn every_reference_model_matches_transformers_on_wgpu() {
     }
     let device = Device::wgpu_options().init().expect("a wgpu adapter (apt-get install mesa-vulkan-drivers)");
     check_all(&device, "wgpu");
+}
+
+/// The parameters a config declares (the count that checks a config against its
+/// weights) are exactly those stored, for every Llama-layout reference model.
+#[test]
+fn llama_layout_parameter_counts_match_the_checkpoints() {
+    use tinyeval_core::config::ModelConfig;
+    let mut checked = 0;
+    for (name, golden) in read_goldens(&repo_root().join("core/tests/fixtures/goldens")) {
+        let dir = repo_root().join(&golden.model);
+        let config = ModelConfig::from_json(&name, &std::fs::read(dir.join("config.json")).unwrap()).unwrap();
+        if matches!(config.architecture, Architecture::Gpt2 | Architecture::GptNeo | Architecture::GptNeoX) {
+            continue; // their count leaves out biases and the like
+        }
+        let bytes = std::fs::read(dir.join("model.safetensors")).unwrap();
+        let stored: usize = safetensors::SafeTensors::deserialize(&bytes)
+            .unwrap()
+            .tensors()
+            .iter()
+            .map(|(_, t)| t.shape().iter().product::<usize>())
+            .sum();
+        assert_eq!(config.num_parameters(), stored, "{name}");
+        checked += 1;
+    }
+    assert!(checked >= 14, "only {checked} checkpoints checked");
 }

@@ -1,5 +1,6 @@
-// Every reference model (llama with GQA, SentencePiece and bf16/f16 weights,
-// GPT-2, GPT-Neo, GPT-NeoX, and GGUF files), loaded by URL into the page and
+// Every reference model (llama with GQA, SentencePiece, bf16/f16 weights and
+// scaled rotary positions, Qwen 2, Qwen 3, Gemma 3, OLMo 2, GPT-2, GPT-Neo,
+// GPT-NeoX, and GGUF files), loaded by URL into the page and
 // scored in the browser, on WebGPU and on the CPU backend (wasm): each
 // log-probability within 1e-4 of transformers' (goldens from scripts/make_goldens.py
 // and scripts/make_gguf_fixtures.py).
@@ -27,7 +28,17 @@ const cases = [
 
 test('there is a golden for every architecture', () => {
   const architectures = new Set(cases.map((c) => JSON.parse(fs.readFileSync(c.golden, 'utf8')).architecture));
-  for (const a of ['LlamaForCausalLM', 'GPT2LMHeadModel', 'GPTNeoForCausalLM', 'GPTNeoXForCausalLM']) expect(architectures).toContain(a);
+  for (const a of [
+    'LlamaForCausalLM',
+    'Qwen2ForCausalLM',
+    'Qwen3ForCausalLM',
+    'Gemma3ForCausalLM',
+    'Olmo2ForCausalLM',
+    'GPT2LMHeadModel',
+    'GPTNeoForCausalLM',
+    'GPTNeoXForCausalLM',
+  ])
+    expect(architectures).toContain(a);
 });
 
 for (const backend of ['webgpu', 'cpu']) {

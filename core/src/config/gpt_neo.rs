@@ -7,7 +7,7 @@ use serde_json::Value;
 use crate::error::{Error, Result};
 use crate::model_limits::{MAX_HEADS, MAX_HIDDEN, MAX_INTERMEDIATE, MAX_LAYERS, MAX_POSITIONS, MAX_VOCAB, head_size};
 
-use super::{Activation, Architecture, ModelConfig, NormKind, Positions, check_dims, default_gelu_new, default_ln_eps, token_id, unsupported};
+use super::{Activation, Architecture, Extras, ModelConfig, NormKind, Positions, check_dims, default_gelu_new, default_ln_eps, token_id, unsupported};
 
 #[derive(Debug, Deserialize)]
 pub(super) struct GptNeoJson {
@@ -96,6 +96,7 @@ impl GptNeoJson {
             attention_windows: windows,
             bos_token_id: token_id(file, "bos_token_id", &self.bos_token_id)?,
             eos_token_id: token_id(file, "eos_token_id", &self.eos_token_id)?,
+            extras: Extras::default(),
         })
     }
 }

@@ -7,7 +7,8 @@ use serde_json::Value;
 use crate::error::Result;
 use crate::model_limits::{MAX_HEADS, MAX_HIDDEN, MAX_INTERMEDIATE, MAX_LAYERS, MAX_POSITIONS, MAX_VOCAB, head_size};
 
-use super::{Activation, Architecture, ModelConfig, NormKind, Positions, RopeParameters, check_dims, check_rope_type, default_ln_eps, default_true, token_id, unsupported};
+use super::rope::refuse_scaling;
+use super::{Activation, Architecture, Extras, ModelConfig, NormKind, Positions, RopeParameters, check_dims, default_ln_eps, default_true, token_id, unsupported};
 
 #[derive(Debug, Deserialize)]
 pub(super) struct GptNeoXJson {
@@ -43,7 +44,7 @@ fn default_gelu() -> String {
 
 impl GptNeoXJson {
     pub(super) fn into_config(self, file: &str) -> Result<ModelConfig> {
-        check_rope_type(file, &self.rope_parameters, &self.rope_scaling)?;
+        refuse_scaling(file, &self.rope_parameters, &self.rope_scaling)?;
         if !self.attention_bias {
             return Err(unsupported(file, "attention_bias", false, "GPT-NeoX without attention biases is not implemented"));
         }
@@ -58,7 +59,7 @@ impl GptNeoXJson {
         let head_dim = head_size(file, "hidden_size", self.hidden_size, "num_attention_heads", self.num_attention_heads)?;
         let rope = self.rope_parameters.as_ref();
         let fraction = rope
-            .and_then(|r| r.partial_rotary_factor)
+            .and_then(|r| r.partial_rotary_factor())
             .or(self.partial_rotary_factor)
             .or(self.rotary_pct)
             .unwrap_or(0.25);
@@ -89,6 +90,7 @@ impl GptNeoXJson {
             attention_windows: vec![None; self.num_hidden_layers],
             bos_token_id: token_id(file, "bos_token_id", &self.bos_token_id)?,
             eos_token_id: token_id(file, "eos_token_id", &self.eos_token_id)?,
+            extras: Extras::default(),
         })
     }
 }

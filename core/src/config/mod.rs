@@ -6,29 +6,43 @@
 //! implemented are rejected by name rather than ignored.
 //!
 //! This file holds the shared types ([`ModelConfig`], [`Architecture`],
-//! [`Activation`], [`NormKind`], [`Positions`]), the dispatch on `model_type`
-//! and the helpers every family uses; each family's `config.json` fields are
-//! in its own file (`llama`, `gpt2`, `gpt_neo`, `gpt_neox`), and the checks of a
-//! configuration as a whole (dimensions, parameters against weights, batch
-//! memory) in `validate`.
+//! [`Activation`], [`NormKind`], [`Positions`], [`Extras`]), the dispatch on
+//! `model_type` and the helpers every family uses; each family's `config.json`
+//! fields are in its own file (`llama`, `qwen2`, `qwen3`, `gemma3`, `olmo2`,
+//! `gpt2`, `gpt_neo`, `gpt_neox`), rotary settings and their scaling in `rope`,
+//! and the checks of a configuration as a whole (dimensions, parameters against
+//! weights, batch memory) in `validate`.
 
-use serde::Deserialize;
 use serde_json::Value;
 
 use crate::error::{Error, Result};
 use crate::model_limits::check_dim;
 
+mod gemma3;
 mod gpt2;
 mod gpt_neo;
 mod gpt_neox;
 mod llama;
+mod olmo2;
+mod qwen2;
+mod qwen3;
+mod rope;
 mod validate;
 
-use gpt2::Gpt2Json;
+use gemma3::Gemma3Json;
 use gpt_neo::GptNeoJson;
 use gpt_neox::GptNeoXJson;
+use gpt2::Gpt2Json;
 use llama::LlamaJson;
+use olmo2::Olmo2Json;
+use qwen2::Qwen2Json;
+use qwen3::Qwen3Json;
+pub use rope::RopeScaling;
+use rope::RopeParameters;
 
+/// The checkpoint layout: which tensor names the decoder loads. Llama, Qwen 2,
+/// Qwen 3, Gemma 3 and OLMo 2 share Llama's names; what they compute
+/// differently is in [`Extras`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Architecture {
@@ -36,7 +50,12 @@ pub enum Architecture {
     Gpt2,
     GptNeo,
     GptNeoX,
+    Qwen2,
+    Qwen3,
+    Gemma3,
+    Olmo2,
 }
+
 
 /// The MLP's non-linearity, named as in transformers' `ACT2FN`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -73,10 +92,67 @@ pub enum NormKind {
 
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub enum Positions {
-    /// Rotary embeddings on the first `rotary_dims` dimensions of each head.
+    /// Rotary embeddings on the first `rotary_dims` dimensions of each head
+    /// (scaled as [`Extras::rope_scaling`] says).
     Rotary { theta: f64, rotary_dims: usize },
     /// A learned position-embedding table added to the token embeddings.
     Learned,
+}
+
+/// Query/key RMSNorm before rotary positions (Qwen 3, Gemma 3, OLMo 2).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum QkNorm {
+    /// Over each head's `head_dim` values, one weight of `head_dim` shared by all
+    /// heads (Qwen 3, Gemma 3: `q_norm.weight` is [head_dim]).
+    PerHead,
+    /// Over the whole projection before it is split into heads (OLMo 2:
+    /// `q_norm.weight` is [heads * head_dim], `k_norm.weight` [kv_heads * head_dim]).
+    Whole,
+}
+
+/// Where a layer's norms sit around attention and MLP.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum NormPlacement {
+    /// `x + f(norm(x))` (Llama, Qwen, GPT): `input_layernorm`, `post_attention_layernorm`.
+    #[default]
+    Pre,
+    /// `x + post(f(pre(x)))`, four norms per layer (Gemma 3: `input_layernorm`,
+    /// `post_attention_layernorm`, `pre_feedforward_layernorm`, `post_feedforward_layernorm`).
+    Sandwich,
+    /// `x + norm(f(x))` (OLMo 2: `post_attention_layernorm`, `post_feedforward_layernorm`).
+    Post,
+}
+
+/// What Qwen 2/3, Gemma 3, OLMo 2 and Llama's rarer options add to the plain
+/// layouts. `Extras::default()` is plain Llama (and what the GPT families use):
+/// no biases, no query/key norm, pre-norms, unscaled rotary positions.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct Extras {
+    /// Biases on the query, key and value projections (Qwen 2 always; Llama,
+    /// Qwen 3, OLMo 2 and Gemma 3 with `attention_bias`).
+    pub qkv_bias: bool,
+    /// A bias on the attention output projection (`attention_bias`, but never Qwen 2's).
+    pub attention_out_bias: bool,
+    /// Biases on the gated MLP's three projections (Llama's `mlp_bias`).
+    pub mlp_bias: bool,
+    pub qk_norm: Option<QkNorm>,
+    pub norm_placement: NormPlacement,
+    /// Gemma's RMSNorm multiplies by `1 + weight` (its weights are stored centred on 0).
+    pub norm_adds_one: bool,
+    /// Token embeddings are multiplied by this (Gemma 3: sqrt(hidden_size), rounded
+    /// to f32 as transformers' buffer is).
+    pub embed_scale: Option<f32>,
+    /// Multiplies attention scores in place of 1/sqrt(head_dim) (Gemma 3:
+    /// `query_pre_attn_scalar`^-0.5).
+    pub attention_scale: Option<f64>,
+    /// `cap * tanh(logits / cap)` on the output logits (Gemma 3's `final_logit_softcapping`).
+    pub final_logit_softcap: Option<f64>,
+    /// How rotary frequencies are scaled (`rope_scaling` / `rope_parameters.rope_type`);
+    /// applies to the layers without an attention window when `local_rope_theta` is set.
+    pub rope_scaling: RopeScaling,
+    /// Rotary base of the layers with an attention window, unscaled (Gemma 3's
+    /// sliding layers: `rope_local_base_freq`); `None`: every layer uses `theta`.
+    pub local_rope_theta: Option<f64>,
 }
 
 /// Everything the decoder needs to know, whatever the checkpoint's family.
@@ -107,6 +183,8 @@ pub struct ModelConfig {
     pub attention_windows: Vec<Option<usize>>,
     pub bos_token_id: Option<u32>,
     pub eos_token_id: Option<u32>,
+    /// Options beyond the plain Llama/GPT layouts; `Extras::default()` for those.
+    pub extras: Extras,
 }
 
 impl ModelConfig {
@@ -122,7 +200,13 @@ impl ModelConfig {
             .ok_or_else(|| Error::bad_file(file, "no `model_type` field"))?
             .to_string();
         let config = match model_type.as_str() {
-            "llama" => fields::<LlamaJson>(file, value)?.into_config(file)?,
+            // The rotary and sliding-window fields several families share are
+            // read from the same object (not flattened, so errors keep the field's name).
+            "llama" => fields::<LlamaJson>(file, value.clone())?.into_config(file, fields(file, value)?)?,
+            "qwen2" => fields::<Qwen2Json>(file, value.clone())?.into_config(file, fields(file, value.clone())?, fields(file, value)?)?,
+            "qwen3" => fields::<Qwen3Json>(file, value.clone())?.into_config(file, fields(file, value.clone())?, fields(file, value)?)?,
+            "gemma3_text" => fields::<Gemma3Json>(file, value)?.into_config(file)?,
+            "olmo2" => fields::<Olmo2Json>(file, value.clone())?.into_config(file, fields(file, value)?)?,
             "gpt2" => fields::<Gpt2Json>(file, value)?.into_config(file)?,
             "gpt_neo" => fields::<GptNeoJson>(file, value)?.into_config(file)?,
             "gpt_neox" => fields::<GptNeoXJson>(file, value)?.into_config(file)?,
@@ -160,24 +244,24 @@ fn unsupported(file: &str, option: &str, value: impl std::fmt::Display, why: &st
     }
 }
 
-/// Newer transformers write `rope_parameters` instead of top-level `rope_theta`/`rope_scaling`.
-#[derive(Debug, Deserialize, Default)]
-struct RopeParameters {
-    rope_type: Option<String>,
-    rope_theta: Option<f64>,
-    partial_rotary_factor: Option<f64>,
-}
-
-fn check_rope_type(file: &str, rope: &Option<RopeParameters>, scaling: &Option<Value>) -> Result<()> {
-    if let Some(scaling) = scaling {
-        if !scaling.is_null() {
-            return Err(unsupported(file, "rope_scaling", scaling, "only unscaled rotary positions are implemented"));
-        }
+/// Per-layer attention windows from transformers' `layer_types`: a
+/// `sliding_attention` layer sees the last `window` positions (`window` is the
+/// config's `sliding_window`), a `full_attention` one all of them.
+fn layer_windows(file: &str, layer_types: &[String], num_layers: usize, window: Option<usize>) -> Result<Vec<Option<usize>>> {
+    if layer_types.len() != num_layers {
+        return Err(Error::bad_file(file, format!("`layer_types` lists {} layers but `num_hidden_layers` is {num_layers}", layer_types.len())));
     }
-    match rope.as_ref().and_then(|r| r.rope_type.as_deref()) {
-        None | Some("default") => Ok(()),
-        Some(other) => Err(unsupported(file, "rope_parameters.rope_type", other, "only `default` rotary positions are implemented")),
-    }
+    layer_types
+        .iter()
+        .map(|t| match t.as_str() {
+            "full_attention" => Ok(None),
+            "sliding_attention" => match window {
+                Some(w) => Ok(Some(check_dim(file, "sliding_window", w, crate::model_limits::MAX_POSITIONS)?)),
+                None => Err(Error::bad_file(file, "`layer_types` has sliding_attention layers but `sliding_window` is null")),
+            },
+            other => Err(unsupported(file, "layer_types", other, "only full_attention and sliding_attention layers are implemented")),
+        })
+        .collect()
 }
 
 /// Checks the dimensions a family's `config.json` declares, by their own names.
@@ -212,3 +296,6 @@ fn default_gelu_new() -> String {
 fn default_true() -> bool {
     true
 }
+
+#[cfg(test)]
+mod tests;

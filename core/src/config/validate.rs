@@ -9,7 +9,7 @@ use crate::model_limits::{
     MIN_BITS_PER_WEIGHT, check_dim, check_float,
 };
 
-use super::{ModelConfig, Positions};
+use super::{ModelConfig, NormPlacement, Positions, QkNorm, RopeScaling};
 
 impl ModelConfig {
     /// Checks a configuration as a whole; `file` names it. Field names are
@@ -47,6 +47,37 @@ impl ModelConfig {
         if self.attention_windows.iter().any(|w| *w == Some(0)) {
             return Err(Error::bad_file(file, "`window_size` is 0; it must be at least 1"));
         }
+        let extras = &self.extras;
+        for (field, value) in [
+            ("rope_local_base_freq", extras.local_rope_theta),
+            ("query_pre_attn_scalar", extras.attention_scale),
+            ("final_logit_softcapping", extras.final_logit_softcap),
+            ("embedding scale", extras.embed_scale.map(f64::from)),
+        ] {
+            if let Some(v) = value {
+                check_float(file, field, v, false)?;
+            }
+        }
+        match extras.rope_scaling {
+            RopeScaling::None => {}
+            RopeScaling::Linear { factor } => check_float(file, "rope scaling factor", factor, false)?,
+            RopeScaling::Llama3 { factor, low_freq_factor, high_freq_factor, original_max_positions } => {
+                check_float(file, "rope scaling factor", factor, false)?;
+                check_float(file, "rope scaling low_freq_factor", low_freq_factor, false)?;
+                check_float(file, "rope scaling high_freq_factor", high_freq_factor, false)?;
+                check_dim(file, "original_max_position_embeddings", original_max_positions, MAX_POSITIONS)?;
+            }
+            RopeScaling::Yarn { factor, original_max_positions, beta_fast, beta_slow, attention_factor, .. } => {
+                check_float(file, "rope scaling factor", factor, false)?;
+                check_float(file, "rope scaling beta_fast", beta_fast, false)?;
+                check_float(file, "rope scaling beta_slow", beta_slow, false)?;
+                check_float(file, "rope scaling attention_factor", attention_factor, true)?;
+                check_dim(file, "original_max_position_embeddings", original_max_positions, MAX_POSITIONS)?;
+            }
+        }
+        if extras.rope_scaling != RopeScaling::None && !matches!(self.positions, Positions::Rotary { .. }) {
+            return Err(Error::bad_file(file, "rotary scaling without rotary positions"));
+        }
         if let Positions::Rotary { theta, rotary_dims } = self.positions {
             check_float(file, "rope_theta", theta, false)?;
             if rotary_dims == 0 || rotary_dims % 2 != 0 || rotary_dims > self.head_dim {
@@ -55,7 +86,9 @@ impl ModelConfig {
                     format!("rotary dimensions {rotary_dims} do not fit a head of {}", self.head_dim),
                 ));
             }
-            if 2 * self.max_positions * rotary_dims > MAX_ROTARY_ELEMENTS {
+            // Gemma 3's sliding layers have tables of their own.
+            let tables = if extras.local_rope_theta.is_some() { 2 } else { 1 };
+            if 2 * tables * self.max_positions * rotary_dims > MAX_ROTARY_ELEMENTS {
                 return Err(Error::bad_file(
                     file,
                     format!(
@@ -117,8 +150,21 @@ impl ModelConfig {
             self.num_layers,
         ]
         .map(|n| n as u64);
+        let extras = &self.extras;
         let mlp = if self.gated_mlp { 3 } else { 2 } * h * ff;
-        let layer = 2 * h * q + 2 * h * kv + mlp + 2 * h;
+        let norms = match extras.norm_placement {
+            NormPlacement::Pre | NormPlacement::Post => 2 * h,
+            NormPlacement::Sandwich => 4 * h,
+        };
+        let qk_norm = match extras.qk_norm {
+            None => 0,
+            Some(QkNorm::PerHead) => 2 * self.head_dim as u64,
+            Some(QkNorm::Whole) => q + kv,
+        };
+        let biases = u64::from(extras.qkv_bias) * (q + 2 * kv)
+            + u64::from(extras.attention_out_bias) * h
+            + u64::from(extras.mlp_bias) * (2 * ff + h);
+        let layer = 2 * h * q + 2 * h * kv + mlp + norms + qk_norm + biases;
         let embed = vocab * h;
         let head = if self.tie_embeddings { 0 } else { embed };
         let positions = if matches!(self.positions, Positions::Learned) { positions * h } else { 0 };

@@ -2,10 +2,17 @@
 //! [`ModelConfig`](crate::config::ModelConfig) and a tokenizer, the tensors are
 //! dequantized to f32 on load.
 //!
-//! Only the `llama` architecture is supported (which covers Llama, Mistral,
-//! SmolLM and TinyLlama files). Tensor types: F32, F16, BF16, Q8_0, Q4_0, Q4_1;
-//! any other type is an error naming the tensor and its type.
-//!
+//! Architectures (`general.architecture`, [`GgufArch`]): `llama` (Llama,
+//! Mistral, SmolLM, TinyLlama files), `qwen2` (Qwen 2 and 2.5), `qwen3`,
+//! `gemma3` (its text model) and `gpt2`. Tensor types ([`GgmlType`]): F32,
+//! F16, BF16, Q8_0, Q4_0, Q4_1, Q5_0, Q5_1, Q2_K, Q3_K, Q4_K, Q5_K, Q6_K, mixed
+//! per tensor as llama.cpp's quantize tool writes them (Q4_K_M, Q5_K_M, Q2_K,
+//! ..., with their Q5_0/Q5_1/Q8_0 fallbacks for rows that are not whole
+//! 256-element blocks); any other type (the IQ and TQ families, MXFP4) is an
+//! error naming the tensor and its type. Refused by name: mixture-of-experts
+//! files, rotary scaling (`rope.scaling.*`, Llama 3.1+'s `rope_freqs.weight`),
+//! biases in llama files, partial rotary.
+
 //! The parser is written here rather than taken from crates.io. The readers
 //! looked at (November 2026): `ggus` 0.5 reads only version 3, reads the header
 //! through an unaligned pointer cast, and pulls in rayon, regex and num_enum
@@ -13,16 +20,21 @@
 //! and anyhow; `gguf` 0.1 (nom-based) is unmaintained since 2023; `gguf-rs-lib`
 //! 0.3 is a 14k-line reader/writer without dequantization. What tinyeval needs
 //! (v2 and v3, bytes in memory so that the browser can use it, errors that name
-//! the file, six tensor types) is a few hundred lines with no dependency.
+//! the file, the common tensor types) is a few hundred lines with no dependency.
 //!
-//! Numbers that matter for matching transformers, which loads GGUF files by
-//! dequantizing with gguf-py and undoing llama.cpp's q/k permutation
-//! (`transformers/modeling_gguf_pytorch_utils.py`, `LlamaTensorProcessor`):
+//! Numbers that matter for matching transformers, which loads these files by
+//! dequantizing with gguf-py and undoing what llama.cpp's converter changed
+//! (`transformers/modeling_gguf_pytorch_utils.py`, `TENSOR_PROCESSORS`):
 //! - ggml lists dimensions innermost first: `ne = [in, out]` is a PyTorch
 //!   `[out, in]` matrix with the same row-major bytes;
-//! - llama.cpp's converter permutes the rows of `attn_q` and `attn_k` for its
+//! - llama: the converter permutes the rows of `attn_q` and `attn_k` for its
 //!   interleaved RoPE ([`unpermute_rows`] undoes it), so that the decoder's
-//!   rotate-half RoPE gives transformers' numbers;
+//!   rotate-half RoPE gives transformers' numbers; gpt2: the Conv1D weights
+//!   are stored transposed; gemma3: norm weights are stored plus 1 (`weights`);
+//! - the configuration comes from the keys transformers' `GGUF_CONFIG_MAPPING`
+//!   reads; where it reads none and falls back on a config class default
+//!   (Qwen 3's head size, Gemma 3's layer pattern, local rotary base and
+//!   attention scale, GPT-2's context), `config` says what is used and why;
 //! - the tokenizer is rebuilt as transformers' GGUF tokenizer converter
 //!   (`transformers/integrations/gguf/gguf_tokenizer_mapping.py`) builds it; see
 //!   [`GgufFile::tokenizer_json`].
@@ -32,19 +44,22 @@
 //!   ([`GgufFile::parse`]), and the checks that every tensor lies in the file;
 //! - `metadata`: metadata values ([`MetaValue`]) and [`GgufFile`]'s typed
 //!   getters;
-//! - `quantization`: tensor types ([`GgmlType`]) and dequantizing F16, BF16,
-//!   Q8_0, Q4_0 and Q4_1 blocks to f32 ([`GgufFile::tensor_f32`]);
+//! - `quantization`: tensor types ([`GgmlType`]) and dequantizing their
+//!   blocks to f32 ([`GgufFile::tensor_f32`], [`dequantize`]), bit for bit as
+//!   gguf-py does;
+//! - `arch`: the architectures ([`GgufArch`], [`GgufFile::arch`]);
 //! - `config`: the [`ModelConfig`](crate::config::ModelConfig) from the
-//!   `llama.*` metadata ([`GgufFile::model_config`]);
+//!   `<arch>.*` metadata ([`GgufFile::model_config`]);
 //! - `tokenizer`: a `tokenizer.json` built from the `tokenizer.ggml.*`
 //!   metadata ([`GgufFile::tokenizer_json`], [`merges_from_scores`]);
 //! - `weights`: the [`WeightSource`](crate::weights::WeightSource) the decoder
-//!   loads from, serving transformers tensor names ([`gguf_tensor_name`],
-//!   [`unpermute_rows`]).
+//!   loads from, serving transformers tensor names per architecture
+//!   ([`gguf_tensor_name`], [`unpermute_rows`]).
 //!
 //! [`LanguageModel::load_gguf`](crate::language_model::LanguageModel::load_gguf)
 //! puts these together; nothing here depends on the language model.
 
+mod arch;
 mod config;
 mod container;
 mod metadata;
@@ -52,8 +67,9 @@ mod quantization;
 mod tokenizer;
 mod weights;
 
+pub use arch::GgufArch;
 pub use container::{GgufFile, TensorInfo, is_gguf};
 pub use metadata::MetaValue;
-pub use quantization::{GgmlType, ggml_type_name};
+pub use quantization::{GgmlType, dequantize, ggml_type_name};
 pub use tokenizer::merges_from_scores;
 pub use weights::{gguf_tensor_name, unpermute_rows};

@@ -1,14 +1,17 @@
-//! Causal self-attention with grouped key/value heads, rotary or learned
-//! positions, an optional local window, and a key/value cache for generation.
+//! Causal self-attention with grouped key/value heads, optional query/key
+//! norms, rotary or learned positions, an optional local window, and a
+//! key/value cache for generation. The projections' loading per family is in
+//! `projections`.
 
 use burn::tensor::module::attention;
 use burn::tensor::ops::AttentionModuleOptions;
 use burn::tensor::{Bool, Device, Tensor, TensorData, activation};
 
-use crate::config::{Architecture, ModelConfig};
+use crate::config::{ModelConfig, QkNorm};
 use crate::error::Result;
-use crate::model::layers::{Linear, Loader, Rotary, columns, names, rows};
-use crate::weights::HostTensor;
+use crate::model::layers::{Linear, Loader, Norm};
+use crate::model::projections::Projections;
+use crate::model::rotary::Rotary;
 
 /// Keys and values of the positions seen so far, for one layer.
 #[derive(Clone, Debug, Default)]
@@ -24,12 +27,14 @@ pub struct Attention {
     k: Linear,
     v: Linear,
     out: Linear,
+    /// RMSNorms of queries and keys before rotary positions (Qwen 3, Gemma 3, OLMo 2).
+    qk_norm: Option<(QkNorm, Norm, Norm)>,
     num_heads: usize,
     num_kv_heads: usize,
     head_dim: usize,
-    /// Multiplies the scores: 1/sqrt(head_dim), or 1 for GPT-Neo.
+    /// Multiplies the scores: 1/sqrt(head_dim), 1 for GPT-Neo, `query_pre_attn_scalar`^-0.5 for Gemma 3.
     scale: f64,
-    /// Attend only to the last `window` positions (GPT-Neo's local layers).
+    /// Attend only to the last `window` positions (GPT-Neo's local layers, sliding-window layers).
     window: Option<usize>,
     /// Use burn's fused attention op (on flex, the CPU backend: one kernel that
     /// shares key/value heads without copying them and masks without an additive
@@ -40,87 +45,29 @@ pub struct Attention {
 
 impl Attention {
     pub fn load(loader: &Loader, config: &ModelConfig, prefixes: &[&str], layer: usize) -> Result<Self> {
-        let h = config.hidden_size;
-        let q_size = config.num_heads * config.head_dim;
-        let kv_size = config.num_kv_heads * config.head_dim;
-        let w = |name: &str, shape: &[usize]| loader.host(&names(prefixes, name), shape);
-        let (q, k, v, out) = match config.architecture {
-            Architecture::Llama => {
-                let p = format!("layers.{layer}.self_attn");
-                (
-                    Linear::from_torch(w(&format!("{p}.q_proj.weight"), &[q_size, h])?, None, loader),
-                    Linear::from_torch(w(&format!("{p}.k_proj.weight"), &[kv_size, h])?, None, loader),
-                    Linear::from_torch(w(&format!("{p}.v_proj.weight"), &[kv_size, h])?, None, loader),
-                    Linear::from_torch(w(&format!("{p}.o_proj.weight"), &[h, q_size])?, None, loader),
-                )
-            }
-            Architecture::Gpt2 => {
-                // Conv1D weights are stored [in, out]; q, k and v sit side by side.
-                let p = format!("h.{layer}.attn");
-                let qkv = w(&format!("{p}.c_attn.weight"), &[h, 3 * h])?;
-                let qkv_bias = w(&format!("{p}.c_attn.bias"), &[3 * h])?;
-                let part = |i: usize| {
-                    let weight = loader.upload(columns(&qkv, i * h, h));
-                    let bias = HostTensor {
-                        shape: vec![h],
-                        data: qkv_bias.data[i * h..(i + 1) * h].to_vec(),
-                    };
-                    Linear::new(weight, Some(loader.upload(bias)))
+        let Projections { q, k, v, out } = Projections::load(loader, config, prefixes, layer)?;
+        let qk_norm = match config.extras.qk_norm {
+            None => None,
+            Some(kind) => {
+                let (q_size, k_size) = match kind {
+                    QkNorm::PerHead => (config.head_dim, config.head_dim),
+                    QkNorm::Whole => (config.num_heads * config.head_dim, config.num_kv_heads * config.head_dim),
                 };
-                let out = Linear::new(
-                    loader.upload(w(&format!("{p}.c_proj.weight"), &[h, h])?),
-                    Some(loader.upload(w(&format!("{p}.c_proj.bias"), &[h])?)),
-                );
-                (part(0), part(1), part(2), out)
-            }
-            Architecture::GptNeo => {
-                let p = format!("h.{layer}.attn.attention");
-                (
-                    Linear::from_torch(w(&format!("{p}.q_proj.weight"), &[h, h])?, None, loader),
-                    Linear::from_torch(w(&format!("{p}.k_proj.weight"), &[h, h])?, None, loader),
-                    Linear::from_torch(w(&format!("{p}.v_proj.weight"), &[h, h])?, None, loader),
-                    Linear::from_torch(
-                        w(&format!("{p}.out_proj.weight"), &[h, h])?,
-                        Some(w(&format!("{p}.out_proj.bias"), &[h])?),
-                        loader,
-                    ),
-                )
-            }
-            Architecture::GptNeoX => {
-                // query_key_value rows are grouped by head: [head][q|k|v][head_dim].
-                let p = format!("layers.{layer}.attention");
-                let qkv = w(&format!("{p}.query_key_value.weight"), &[3 * h, h])?;
-                let qkv_bias = w(&format!("{p}.query_key_value.bias"), &[3 * h])?;
-                let d = config.head_dim;
-                let part = |i: usize| {
-                    let mut weight = Vec::with_capacity(h * h);
-                    let mut bias = Vec::with_capacity(h);
-                    for head in 0..config.num_heads {
-                        let start = head * 3 * d + i * d;
-                        weight.extend(rows(&qkv, start, d).data);
-                        bias.extend_from_slice(&qkv_bias.data[start..start + d]);
-                    }
-                    let weight = HostTensor { shape: vec![h, h], data: weight };
-                    let bias = HostTensor { shape: vec![h], data: bias };
-                    Linear::from_torch(weight, Some(bias), loader)
-                };
-                let out = Linear::from_torch(
-                    w(&format!("{p}.dense.weight"), &[h, h])?,
-                    Some(w(&format!("{p}.dense.bias"), &[h])?),
-                    loader,
-                );
-                (part(0), part(1), part(2), out)
+                let norm = |name: &str, size| Norm::load(loader, prefixes, &format!("layers.{layer}.self_attn.{name}"), size, config);
+                Some((kind, norm("q_norm", q_size)?, norm("k_norm", k_size)?))
             }
         };
+        let default_scale = if config.scale_attention { 1.0 / (config.head_dim as f64).sqrt() } else { 1.0 };
         Ok(Self {
             q,
             k,
             v,
             out,
+            qk_norm,
             num_heads: config.num_heads,
             num_kv_heads: config.num_kv_heads,
             head_dim: config.head_dim,
-            scale: if config.scale_attention { 1.0 / (config.head_dim as f64).sqrt() } else { 1.0 },
+            scale: config.extras.attention_scale.unwrap_or(default_scale),
             window: config.attention_windows[layer],
             fused: *loader.device == Device::flex(),
         })
@@ -130,9 +77,16 @@ impl Attention {
     pub fn forward(&self, x: Tensor<3>, start: usize, rotary: Option<&Rotary>, cache: Option<&mut LayerCache>) -> Tensor<3> {
         let [batch, seq, _] = x.dims();
         let split_heads = |t: Tensor<3>, heads: usize| t.reshape([batch, seq, heads, self.head_dim]).swap_dims(1, 2);
-        let mut q = split_heads(self.q.forward(x.clone()), self.num_heads);
-        let mut k = split_heads(self.k.forward(x.clone()), self.num_kv_heads);
+        let (mut q, mut k) = (self.q.forward(x.clone()), self.k.forward(x.clone()));
+        if let Some((QkNorm::Whole, q_norm, k_norm)) = &self.qk_norm {
+            (q, k) = (q_norm.forward(q), k_norm.forward(k));
+        }
+        let mut q = split_heads(q, self.num_heads);
+        let mut k = split_heads(k, self.num_kv_heads);
         let mut v = split_heads(self.v.forward(x), self.num_kv_heads);
+        if let Some((QkNorm::PerHead, q_norm, k_norm)) = &self.qk_norm {
+            (q, k) = (q_norm.forward(q), k_norm.forward(k));
+        }
         if let Some(rotary) = rotary {
             q = rotary.apply(q, start);
             k = rotary.apply(k, start);

@@ -1,9 +1,9 @@
-//! The small building blocks of a decoder: linear maps, norms, activations and
-//! rotary position embeddings, each loaded from checkpoint tensors.
+//! The small building blocks of a decoder: linear maps, norms and activations,
+//! each loaded from checkpoint tensors.
 
 use burn::tensor::{Device, Tensor, TensorData, activation};
 
-use crate::config::{Activation, NormKind};
+use crate::config::{Activation, ModelConfig, NormKind};
 use crate::error::{Error, Result};
 use crate::weights::{HostTensor, WeightSource};
 
@@ -123,39 +123,50 @@ pub fn columns(t: &HostTensor, start: usize, len: usize) -> HostTensor {
     }
 }
 
-/// RMSNorm (Llama) or LayerNorm (GPT-2, GPT-Neo, GPT-NeoX) over the last dimension.
+/// RMSNorm (Llama family) or LayerNorm (GPT-2, GPT-Neo, GPT-NeoX) over the last dimension.
 #[derive(Clone, Debug)]
 pub struct Norm {
     kind: NormKind,
+    /// For Gemma, `1 + weight` as stored (computed in f32 as transformers does).
     weight: Tensor<1>,
     bias: Option<Tensor<1>>,
     eps: f64,
 }
 
 impl Norm {
-    /// Loads `{prefix}.weight` (and `{prefix}.bias` for LayerNorm).
-    pub fn load(loader: &Loader, prefixes: &[&str], name: &str, kind: NormKind, size: usize, eps: f64) -> Result<Self> {
-        let weight = loader.tensor(&names(prefixes, &format!("{name}.weight")), &[size])?;
-        let bias = match kind {
+    /// Loads `{name}.weight` (and `{name}.bias` for LayerNorm) of `size` values,
+    /// of the kind, epsilon and weight convention `config` says.
+    pub fn load(loader: &Loader, prefixes: &[&str], name: &str, size: usize, config: &ModelConfig) -> Result<Self> {
+        let mut weight = loader.host(&names(prefixes, &format!("{name}.weight")), &[size])?;
+        if config.extras.norm_adds_one {
+            weight.data.iter_mut().for_each(|w| *w += 1.0);
+        }
+        let bias = match config.norm {
             NormKind::Layer => Some(loader.tensor(&names(prefixes, &format!("{name}.bias")), &[size])?),
             NormKind::Rms => None,
         };
-        Ok(Self { kind, weight, bias, eps })
+        Ok(Self {
+            kind: config.norm,
+            weight: loader.upload(weight),
+            bias,
+            eps: config.norm_eps,
+        })
     }
 
-    /// `x`: [batch, seq, hidden]
-    pub fn forward(&self, x: Tensor<3>) -> Tensor<3> {
-        let weight = self.weight.clone().unsqueeze::<3>();
+    /// Normalises over the last dimension of `x` ([batch, seq, hidden], or
+    /// [batch, heads, seq, head_dim] for per-head query/key norms).
+    pub fn forward<const D: usize>(&self, x: Tensor<D>) -> Tensor<D> {
+        let weight = self.weight.clone().unsqueeze::<D>();
         match self.kind {
             NormKind::Rms => {
-                let variance = x.clone().square().mean_dim(2);
+                let variance = x.clone().square().mean_dim(D - 1);
                 x * (variance + self.eps).sqrt().recip() * weight
             }
             NormKind::Layer => {
-                let mean = x.clone().mean_dim(2);
+                let mean = x.clone().mean_dim(D - 1);
                 let centered = x - mean;
-                let variance = centered.clone().square().mean_dim(2);
-                let bias = self.bias.clone().expect("LayerNorm has a bias").unsqueeze::<3>();
+                let variance = centered.clone().square().mean_dim(D - 1);
+                let bias = self.bias.clone().expect("LayerNorm has a bias").unsqueeze::<D>();
                 centered * (variance + self.eps).sqrt().recip() * weight + bias
             }
         }
@@ -169,62 +180,5 @@ pub fn activate(act: Activation, x: Tensor<3>) -> Tensor<3> {
         Activation::GeluTanh => activation::gelu_approximate(x),
         Activation::QuickGelu => x.clone() * activation::sigmoid(x * 1.702),
         Activation::Relu => activation::relu(x),
-    }
-}
-
-/// Rotary position embeddings in transformers' "rotate half" layout, applied to
-/// the first `dims` dimensions of each head.
-#[derive(Clone, Debug)]
-pub struct Rotary {
-    dims: usize,
-    /// [max_positions, dims]
-    cos: Tensor<2>,
-    sin: Tensor<2>,
-}
-
-impl Rotary {
-    pub fn new(theta: f64, dims: usize, max_positions: usize, device: &Device) -> Self {
-        // Computed in f32, in the same order as transformers, so that angles at
-        // long positions round the same way.
-        let half = dims / 2;
-        let inv_freq: Vec<f32> = (0..half)
-            .map(|i| 1.0 / (theta as f32).powf((2 * i) as f32 / dims as f32))
-            .collect();
-        let mut cos = Vec::with_capacity(max_positions * dims);
-        let mut sin = Vec::with_capacity(max_positions * dims);
-        for pos in 0..max_positions {
-            // cos/sin of [freqs, freqs], as transformers concatenates them.
-            for _ in 0..2 {
-                for f in &inv_freq {
-                    let angle = pos as f32 * f;
-                    cos.push(angle.cos());
-                    sin.push(angle.sin());
-                }
-            }
-        }
-        Self {
-            dims,
-            cos: Tensor::from_data(TensorData::new(cos, [max_positions, dims]), device),
-            sin: Tensor::from_data(TensorData::new(sin, [max_positions, dims]), device),
-        }
-    }
-
-    /// `x`: [batch, heads, seq, head_dim] at positions `start..start + seq`.
-    pub fn apply(&self, x: Tensor<4>, start: usize) -> Tensor<4> {
-        let [batch, heads, seq, head_dim] = x.dims();
-        let cos = self.cos.clone().slice([start..start + seq]).unsqueeze::<4>();
-        let sin = self.sin.clone().slice([start..start + seq]).unsqueeze::<4>();
-        let rot = x.clone().slice([0..batch, 0..heads, 0..seq, 0..self.dims]);
-        let half = self.dims / 2;
-        let first = rot.clone().slice([0..batch, 0..heads, 0..seq, 0..half]);
-        let second = rot.clone().slice([0..batch, 0..heads, 0..seq, half..self.dims]);
-        let rotated_half = Tensor::cat(vec![second.neg(), first], 3);
-        let rot = rot * cos + rotated_half * sin;
-        if self.dims == head_dim {
-            rot
-        } else {
-            let pass = x.slice([0..batch, 0..heads, 0..seq, self.dims..head_dim]);
-            Tensor::cat(vec![rot, pass], 3)
-        }
     }
 }

@@ -1,4 +1,5 @@
-//! The feed-forward block: gated (SwiGLU, Llama) or plain two-layer (GPT family).
+//! The feed-forward block: gated (SwiGLU for Llama, Qwen and OLMo; GeGLU for
+//! Gemma) or plain two-layer (GPT family).
 
 use burn::tensor::Tensor;
 
@@ -20,12 +21,16 @@ impl Mlp {
         let act = config.activation;
         let w = |name: String, shape: &[usize]| loader.host(&names(prefixes, &name), shape);
         Ok(match config.architecture {
-            Architecture::Llama => {
+            Architecture::Llama | Architecture::Qwen2 | Architecture::Qwen3 | Architecture::Gemma3 | Architecture::Olmo2 => {
                 let p = format!("layers.{layer}.mlp");
+                let linear = |name: &str, out: usize, input: usize| -> Result<Linear> {
+                    let bias = if config.extras.mlp_bias { Some(w(format!("{p}.{name}.bias"), &[out])?) } else { None };
+                    Ok(Linear::from_torch(w(format!("{p}.{name}.weight"), &[out, input])?, bias, loader))
+                };
                 Mlp::Gated {
-                    gate: Linear::from_torch(w(format!("{p}.gate_proj.weight"), &[m, h])?, None, loader),
-                    up: Linear::from_torch(w(format!("{p}.up_proj.weight"), &[m, h])?, None, loader),
-                    down: Linear::from_torch(w(format!("{p}.down_proj.weight"), &[h, m])?, None, loader),
+                    gate: linear("gate_proj", m, h)?,
+                    up: linear("up_proj", m, h)?,
+                    down: linear("down_proj", h, m)?,
                     act,
                 }
             }

@@ -1,63 +1,24 @@
-//! One config-driven decoder-only transformer covering Llama, GPT-2, GPT-Neo and GPT-NeoX.
+//! One config-driven decoder-only transformer covering Llama, Qwen 2, Qwen 3,
+//! Gemma 3, OLMo 2, GPT-2, GPT-Neo and GPT-NeoX: embeddings, a stack of
+//! [`block::Block`]s, a final norm and the output head.
 
 mod attention;
+mod block;
 mod layers;
 mod mlp;
+mod projections;
+mod rotary;
 
 use burn::tensor::{Device, Int, Tensor, TensorData};
 
 pub use attention::LayerCache;
-use attention::Attention;
-use layers::{Loader, Norm, Rotary, names};
-use mlp::Mlp;
+use block::Block;
+use layers::{Loader, Norm, names};
+use rotary::Rotary;
 
-use crate::config::{Architecture, ModelConfig, Positions};
+use crate::config::{Architecture, ModelConfig, Positions, RopeScaling};
 use crate::error::Result;
 use crate::weights::WeightSource;
-
-/// One transformer layer: attention and MLP, each behind a norm.
-#[derive(Clone, Debug)]
-struct Block {
-    attn_norm: Norm,
-    attn: Attention,
-    mlp_norm: Norm,
-    mlp: Mlp,
-    parallel_residual: bool,
-}
-
-impl Block {
-    fn load(loader: &Loader, config: &ModelConfig, prefixes: &[&str], layer: usize) -> Result<Self> {
-        let (attn_norm, mlp_norm) = match config.architecture {
-            Architecture::Llama | Architecture::GptNeoX => ("input_layernorm", "post_attention_layernorm"),
-            Architecture::Gpt2 | Architecture::GptNeo => ("ln_1", "ln_2"),
-        };
-        let layers = match config.architecture {
-            Architecture::Llama | Architecture::GptNeoX => "layers",
-            Architecture::Gpt2 | Architecture::GptNeo => "h",
-        };
-        let norm = |name: &str| {
-            Norm::load(loader, prefixes, &format!("{layers}.{layer}.{name}"), config.norm, config.hidden_size, config.norm_eps)
-        };
-        Ok(Self {
-            attn_norm: norm(attn_norm)?,
-            attn: Attention::load(loader, config, prefixes, layer)?,
-            mlp_norm: norm(mlp_norm)?,
-            mlp: Mlp::load(loader, config, prefixes, layer)?,
-            parallel_residual: config.parallel_residual,
-        })
-    }
-
-    fn forward(&self, x: Tensor<3>, start: usize, rotary: Option<&Rotary>, cache: Option<&mut LayerCache>) -> Tensor<3> {
-        let attn = self.attn.forward(self.attn_norm.forward(x.clone()), start, rotary, cache);
-        if self.parallel_residual {
-            let mlp = self.mlp.forward(self.mlp_norm.forward(x.clone()));
-            x + attn + mlp
-        } else {
-            let x = x + attn;
-            x.clone() + self.mlp.forward(self.mlp_norm.forward(x))
-        }
-    }
-}
 
 /// A decoder-only language model on one device.
 #[derive(Clone, Debug)]
@@ -68,6 +29,8 @@ pub struct Decoder {
     /// [max_positions, hidden], for learned positions.
     position_embed: Option<Tensor<2>>,
     rotary: Option<Rotary>,
+    /// Rotary tables of the sliding-window layers when they have their own base (Gemma 3).
+    local_rotary: Option<Rotary>,
     blocks: Vec<Block>,
     final_norm: Norm,
     /// [vocab, hidden] as stored (used transposed, as `embed` is when tied); `None` when tied.
@@ -90,34 +53,30 @@ impl Decoder {
         let loader = Loader { source, device };
         let (h, vocab) = (config.hidden_size, config.vocab_size);
         // Checkpoints saved from the bare model lack the family's prefix.
-        let prefixes: &[&str] = match config.architecture {
-            Architecture::Llama => &["model.", ""],
-            Architecture::Gpt2 | Architecture::GptNeo => &["transformer.", ""],
-            Architecture::GptNeoX => &["gpt_neox.", ""],
-        };
-        let embed_name = match config.architecture {
-            Architecture::Llama => "embed_tokens.weight",
-            Architecture::Gpt2 | Architecture::GptNeo => "wte.weight",
-            Architecture::GptNeoX => "embed_in.weight",
+        let (prefixes, embed_name, final_norm_name): (&[&str], _, _) = match config.architecture {
+            Architecture::Llama | Architecture::Qwen2 | Architecture::Qwen3 | Architecture::Gemma3 | Architecture::Olmo2 => {
+                (&["model.", ""], "embed_tokens.weight", "norm")
+            }
+            Architecture::Gpt2 | Architecture::GptNeo => (&["transformer.", ""], "wte.weight", "ln_f"),
+            Architecture::GptNeoX => (&["gpt_neox.", ""], "embed_in.weight", "final_layer_norm"),
         };
         let embed = loader.tensor(&names(prefixes, embed_name), &[vocab, h])?;
         let position_embed = match config.positions {
             Positions::Learned => Some(loader.tensor(&names(prefixes, "wpe.weight"), &[config.max_positions, h])?),
             Positions::Rotary { .. } => None,
         };
-        let rotary = match config.positions {
-            Positions::Rotary { theta, rotary_dims } => Some(Rotary::new(theta, rotary_dims, config.max_positions, device)),
-            Positions::Learned => None,
+        let (rotary, local_rotary) = match config.positions {
+            Positions::Rotary { theta, rotary_dims } => {
+                let table = |theta, scaling: &RopeScaling| Rotary::new(theta, rotary_dims, scaling, config.max_positions, device);
+                let local = config.extras.local_rope_theta.map(|local| table(local, &RopeScaling::None));
+                (Some(table(theta, &config.extras.rope_scaling)), local)
+            }
+            Positions::Learned => (None, None),
         };
         let blocks = (0..config.num_layers)
             .map(|layer| Block::load(&loader, config, prefixes, layer))
             .collect::<Result<Vec<_>>>()?;
-        let final_norm_name = match config.architecture {
-            Architecture::Llama => "norm",
-            Architecture::Gpt2 | Architecture::GptNeo => "ln_f",
-            Architecture::GptNeoX => "final_layer_norm",
-        };
-        let final_norm = Norm::load(&loader, prefixes, final_norm_name, config.norm, h, config.norm_eps)?;
+        let final_norm = Norm::load(&loader, prefixes, final_norm_name, h, config)?;
         let head_name = match config.architecture {
             Architecture::GptNeoX => "embed_out.weight",
             _ => "lm_head.weight",
@@ -132,6 +91,7 @@ impl Decoder {
             embed,
             position_embed,
             rotary,
+            local_rotary,
             blocks,
             final_norm,
             lm_head,
@@ -156,6 +116,9 @@ impl Decoder {
         let ids: Vec<i64> = tokens.iter().flatten().map(|&t| t as i64).collect();
         let ids = Tensor::<1, Int>::from_data(TensorData::new(ids, [batch * seq]), &self.device);
         let mut x = self.embed.clone().select(0, ids).reshape([batch, seq, self.config.hidden_size]);
+        if let Some(scale) = self.config.extras.embed_scale {
+            x = x * scale;
+        }
         if let Some(wpe) = &self.position_embed {
             x = x + wpe.clone().slice([start..start + seq]).unsqueeze::<3>();
         }
@@ -164,7 +127,8 @@ impl Decoder {
         }
         for (i, block) in self.blocks.iter().enumerate() {
             let layer_cache = cache.as_deref_mut().map(|c| &mut c.layers[i]);
-            x = block.forward(x, start, self.rotary.as_ref(), layer_cache);
+            let rotary = if block.local_rope { self.local_rotary.as_ref() } else { self.rotary.as_ref() };
+            x = block.forward(x, start, rotary, layer_cache);
         }
         if let Some(cache) = cache {
             cache.len += seq;
@@ -175,6 +139,11 @@ impl Decoder {
     /// Next-token logits for rows of hidden states: [rows, hidden] → [rows, vocab].
     pub fn logits(&self, hidden: Tensor<2>) -> Tensor<2> {
         let weight = self.lm_head.as_ref().unwrap_or(&self.embed);
-        hidden.matmul(weight.clone().transpose())
+        let logits = hidden.matmul(weight.clone().transpose());
+        match self.config.extras.final_logit_softcap {
+            // Gemma 3: cap * tanh(logits / cap), in that order as transformers does.
+            Some(cap) => (logits / cap).tanh() * cap,
+            None => logits,
+        }
     }
 }

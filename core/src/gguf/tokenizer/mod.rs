@@ -1,15 +1,27 @@
 //! A `tokenizer.json` (and `tokenizer_config.json`) built from a GGUF file's
 //! `tokenizer.ggml.*` metadata, as transformers' GGUF tokenizer converter
-//! builds it.
+//! (integrations/gguf/gguf_tokenizer_mapping.py) builds it.
+//!
+//! - this file: the document, the special and added tokens, the post-processor;
+//! - `byte_level`: `gpt2` vocabularies (byte alphabet, `tokenizer.ggml.pre`);
+//! - `sentencepiece`: `llama` vocabularies, Llama's and Gemma's layouts, and
+//!   merges rebuilt from scores.
 
-use std::collections::HashMap;
+mod byte_level;
+mod sentencepiece;
 
 use serde_json::{Value, json};
+
+pub use sentencepiece::merges_from_scores;
 
 use super::container::GgufFile;
 use super::metadata::MetaValue;
 use crate::error::{Error, Result};
 use crate::tokenizer::TextTokenizer;
+
+/// Architectures whose SentencePiece vocabularies transformers rebuilds as
+/// `GemmaTokenizer` (`GGUF_SENTENCEPIECE_BUILDERS`).
+const GEMMA_ARCHITECTURES: [&str; 3] = ["gemma", "gemma2", "gemma3"];
 
 impl GgufFile {
     /// A `tokenizer.json` document (and a `tokenizer_config.json` with the
@@ -18,12 +30,15 @@ impl GgufFile {
     ///
     /// - `gpt2` (byte-level BPE): the tokens (re-spelled in the byte alphabet
     ///   where a file wrote them plainly) and the file's merges; pre-tokenizer
-    ///   from `tokenizer.ggml.pre` (see [`byte_level_pre_tokenizer`]);
+    ///   from `tokenizer.ggml.pre` (`gpt-2`, `llama-bpe`, `qwen2`, ...);
     ///   add_bos_token defaults to false.
     /// - `llama` (SentencePiece BPE with byte fallback): Metaspace
     ///   pre-tokenizer (prepend "▁" to the first word, no split), the file's
     ///   merges or, as in most files, merges rebuilt from the scores as
     ///   transformers' `generate_merges` does; add_bos_token defaults to true.
+    /// - `llama` in a gemma, gemma2 or gemma3 file: Gemma's layout (spaces to
+    ///   "▁" in a normalizer, no prefix), space tokens re-spelled, merges
+    ///   rebuilt from the tokens' order.
     ///
     /// Tokens marked CONTROL (type 3) and the bos/eos/unk/padding tokens are
     /// special added tokens; USER_DEFINED ones (type 4) are plain added tokens.
@@ -66,57 +81,24 @@ impl GgufFile {
             Ok((a.to_string(), b.to_string()))
         };
 
-        let TokenizerParts { vocab_tokens, merges, pre_tokenizer, decoder, bpe_options, default_add_bos } =
+        let merges_in_file = match merges_in_file {
+            Some(m) => Some(m.iter().map(|m| split_merge(m)).collect::<Result<Vec<_>>>()?),
+            None => None,
+        };
+        let architecture = self.get_str("general.architecture")?.unwrap_or("");
+        let TokenizerParts { vocab_tokens, merges, normalizer, pre_tokenizer, decoder, bpe_options, default_add_bos } =
             match model {
                 "gpt2" => {
-                    let alphabet = byte_alphabet();
-                    let spelled: std::collections::HashSet<char> = alphabet.iter().copied().collect();
-                    let vocab_tokens = tokens
-                        .iter()
-                        .map(|t| {
-                            if t.chars().all(|c| spelled.contains(&c)) {
-                                t.to_string()
-                            } else {
-                                t.bytes().map(|b| alphabet[b as usize]).collect()
-                            }
-                        })
-                        .collect();
-                    let merges = merges_in_file
-                        .ok_or_else(|| problem("a `gpt2` tokenizer needs `tokenizer.ggml.merges`".into()))?
-                        .iter()
-                        .map(|m| split_merge(m))
-                        .collect::<Result<Vec<_>>>()?;
-                    let pre = self.get_str("tokenizer.ggml.pre")?.unwrap_or("default");
-                    TokenizerParts {
-                        vocab_tokens,
-                        merges,
-                        pre_tokenizer: byte_level_pre_tokenizer(pre),
-                        decoder: json!({"type": "ByteLevel", "add_prefix_space": true, "trim_offsets": true, "use_regex": true}),
-                        bpe_options: json!({"unk_token": null, "continuing_subword_prefix": "", "end_of_word_suffix": "", "fuse_unk": false, "byte_fallback": false}),
-                        default_add_bos: false,
-                    }
+                    let merges = merges_in_file.ok_or_else(|| problem("a `gpt2` tokenizer needs `tokenizer.ggml.merges`".into()))?;
+                    byte_level::parts(&tokens, merges, self.get_str("tokenizer.ggml.pre")?.unwrap_or("default"))
                 }
+                "llama" if GEMMA_ARCHITECTURES.contains(&architecture) => sentencepiece::gemma_parts(&tokens, merges_in_file),
                 "llama" => {
                     let merges = match merges_in_file {
-                        Some(m) => m.iter().map(|m| split_merge(m)).collect::<Result<Vec<_>>>()?,
-                        None => {
-                            let scores = self.scores(tokens.len())?;
-                            merges_from_scores(&tokens, &scores)
-                        }
+                        Some(m) => m,
+                        None => merges_from_scores(&tokens, &self.scores(tokens.len())?),
                     };
-                    TokenizerParts {
-                        vocab_tokens: tokens.iter().map(|t| t.to_string()).collect(),
-                        merges,
-                        pre_tokenizer: json!({"type": "Metaspace", "replacement": "\u{2581}", "prepend_scheme": "first", "split": false}),
-                        decoder: json!({"type": "Sequence", "decoders": [
-                            {"type": "Replace", "pattern": {"String": "\u{2581}"}, "content": " "},
-                            {"type": "ByteFallback"},
-                            {"type": "Fuse"},
-                            {"type": "Strip", "content": " ", "start": 1, "stop": 0},
-                        ]}),
-                        bpe_options: json!({"unk_token": null, "continuing_subword_prefix": null, "end_of_word_suffix": null, "fuse_unk": true, "byte_fallback": true}),
-                        default_add_bos: true,
-                    }
+                    sentencepiece::llama_parts(&tokens, merges)
                 }
                 other => {
                     return Err(problem(format!(
@@ -146,7 +128,7 @@ impl GgufFile {
             add(id, true, &mut added);
         }
         let byte_level = model == "gpt2";
-        let spelled: std::collections::HashSet<char> = byte_alphabet().into_iter().collect();
+        let spelled: std::collections::HashSet<char> = byte_level::byte_alphabet().into_iter().collect();
         for (id, &ty) in token_types.iter().enumerate().take(tokens.len()) {
             // A CONTROL token outside the byte alphabet in a byte-level vocabulary
             // is a llama.cpp mislabel; transformers skips it.
@@ -186,7 +168,7 @@ impl GgufFile {
             "truncation": null,
             "padding": null,
             "added_tokens": added,
-            "normalizer": null,
+            "normalizer": normalizer,
             "pre_tokenizer": pre_tokenizer,
             "post_processor": post_processor,
             "decoder": decoder,
@@ -228,69 +210,18 @@ impl GgufFile {
     }
 }
 
-/// What the two tokenizer models (`gpt2`, `llama`) build differently.
+/// What the tokenizer models (`gpt2`, `llama`, Gemma's `llama`) build differently.
 struct TokenizerParts {
     /// The vocabulary's tokens in id order, as the BPE model spells them.
     vocab_tokens: Vec<String>,
     merges: Vec<(String, String)>,
+    normalizer: Value,
     pre_tokenizer: Value,
     decoder: Value,
     /// BPE model fields besides the vocabulary and merges.
     bpe_options: Value,
     /// `add_bos_token` when the file does not say.
     default_add_bos: bool,
-}
-
-/// GPT-2's byte-to-character table (`bytes_to_unicode`): printable bytes map
-/// to themselves, the others to U+0100 onwards.
-fn byte_alphabet() -> Vec<char> {
-    let printable = |b: u32| (0x21..=0x7e).contains(&b) || (0xa1..=0xac).contains(&b) || (0xae..=0xff).contains(&b);
-    let mut next = 256;
-    (0..256u32)
-        .map(|b| {
-            if printable(b) {
-                char::from_u32(b).expect("Latin-1")
-            } else {
-                let c = char::from_u32(next).expect("U+0100..");
-                next += 1;
-                c
-            }
-        })
-        .collect()
-}
-
-const LLAMA3_SPLIT: &str = r"(?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\r\n\p{L}\p{N}]?\p{L}+|\p{N}{1,3}| ?[^\s\p{L}\p{N}]+[\r\n]*|\s*[\r\n]+|\s+(?!\S)|\s+";
-const TEKKEN_SPLIT: &str = r"[^\r\n\p{L}\p{N}]?[\p{Lu}\p{Lt}\p{Lm}\p{Lo}\p{M}]*[\p{Ll}\p{Lm}\p{Lo}\p{M}]+|[^\r\n\p{L}\p{N}]?[\p{Lu}\p{Lt}\p{Lm}\p{Lo}\p{M}]+[\p{Ll}\p{Lm}\p{Lo}\p{M}]*|\p{N}| ?[^\s\p{L}\p{N}]+[\r\n/]*|\s*[\r\n]+|\s+(?!\S)|\s+";
-const GPT4O_SPLIT: &str = r"[^\r\n\p{L}\p{N}]?[\p{Lu}\p{Lt}\p{Lm}\p{Lo}\p{M}]*[\p{Ll}\p{Lm}\p{Lo}\p{M}]+(?i:'s|'t|'re|'ve|'m|'ll|'d)?|[^\r\n\p{L}\p{N}]?[\p{Lu}\p{Lt}\p{Lm}\p{Lo}\p{M}]+[\p{Ll}\p{Lm}\p{Lo}\p{M}]*(?i:'s|'t|'re|'ve|'m|'ll|'d)?|\p{N}{1,3}| ?[^\s\p{L}\p{N}]+[\r\n/]*|\s*[\r\n]+|\s+(?!\S)|\s+";
-
-/// The pre-tokenizer of a byte-level vocabulary, from `tokenizer.ggml.pre`.
-///
-/// As transformers (`GGUF_PRE_TOKENIZER_SPLITS`): the Llama-3, Tekken and
-/// GPT-4o families split with their own regex before a regex-free ByteLevel;
-/// anything else gets GPT-2's ByteLevel. One addition: `smollm` also splits
-/// every digit apart first, as SmolLM's own tokenizer.json and llama.cpp do.
-/// transformers' GGUF loader leaves that split out; for SmolLM2 it makes no
-/// difference (its merges never join a digit to anything), but the split is
-/// what the vocabulary was trained with.
-fn byte_level_pre_tokenizer(pre: &str) -> Value {
-    let gpt2 = json!({"type": "ByteLevel", "add_prefix_space": false, "trim_offsets": true, "use_regex": true});
-    let split = match pre {
-        "llama3" | "llama-v3" | "llama-bpe" | "falcon3" | "falcon-h1" | "pixtral" | "midm-2.0" | "lfm2"
-        | "jina-v5-nano" | "dbrx" | "smaug-bpe" => LLAMA3_SPLIT,
-        "tekken" => TEKKEN_SPLIT,
-        "gpt-4o" | "llama4" | "kanana2" | "talkie" | "minimax-m2" => GPT4O_SPLIT,
-        "smollm" => {
-            return json!({"type": "Sequence", "pretokenizers": [
-                {"type": "Digits", "individual_digits": true},
-                gpt2,
-            ]});
-        }
-        _ => return gpt2,
-    };
-    json!({"type": "Sequence", "pretokenizers": [
-        {"type": "Split", "pattern": {"Regex": split}, "behavior": "Isolated", "invert": false},
-        {"type": "ByteLevel", "add_prefix_space": false, "trim_offsets": true, "use_regex": false},
-    ]})
 }
 
 /// transformers' post-processor for `add_bos_token` / `add_eos_token`.
@@ -313,58 +244,3 @@ fn template_processing(bos: Option<(&str, usize)>, eos: Option<(&str, usize)>) -
     json!({"type": "TemplateProcessing", "single": single, "pair": pair, "special_tokens": special_tokens})
 }
 
-/// transformers' `generate_merges(vocab, vocab_scores)` for a SentencePiece
-/// vocabulary without merges: every split of a token into two tokens of the
-/// vocabulary, ordered by the merged token's score (best first), then by the
-/// lengths of the two parts (longer first), ties kept in vocabulary order.
-pub fn merges_from_scores(tokens: &[&str], scores: &[f64]) -> Vec<(String, String)> {
-    // {token: last id}, and {token: last score} in first-occurrence order: Python dicts.
-    let mut vocab: HashMap<&str, usize> = HashMap::with_capacity(tokens.len());
-    for (i, &t) in tokens.iter().enumerate() {
-        vocab.insert(t, i);
-    }
-    let mut order: Vec<&str> = Vec::with_capacity(tokens.len());
-    let mut score_of: HashMap<&str, f64> = HashMap::with_capacity(tokens.len());
-    for (&t, &s) in tokens.iter().zip(scores) {
-        if score_of.insert(t, s).is_none() {
-            order.push(t);
-        }
-    }
-    let mut merges: Vec<(&str, &str, f64)> = Vec::new();
-    for t in order {
-        let score = score_of[t];
-        let mut local: Vec<(&str, &str, f64)> = t
-            .char_indices()
-            .skip(1)
-            .map(|(i, _)| (&t[..i], &t[i..]))
-            .filter(|(l, r)| vocab.contains_key(l) && vocab.contains_key(r))
-            .map(|(l, r)| (l, r, score))
-            .collect();
-        local.sort_by_key(|&(l, r, _)| (vocab[l], vocab[r]));
-        merges.extend(local);
-    }
-    let key = |m: &(&str, &str, f64)| (m.2, m.0.chars().count(), m.1.chars().count());
-    // Descending and stable, as Python's sorted(..., reverse=True). Scores
-    // compare by `total_cmp`: a file's NaN scores must still give a total order
-    // (the sort panics otherwise; found by the `gguf` fuzz target).
-    merges.sort_by(|a, b| {
-        let (ka, kb) = (key(a), key(b));
-        kb.0.total_cmp(&ka.0).then(kb.1.cmp(&ka.1)).then(kb.2.cmp(&ka.2))
-    });
-    merges.into_iter().map(|(l, r, _)| (l.to_string(), r.to_string())).collect()
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn merges_follow_scores_then_lengths() {
-        let tokens = ["a", "b", "c", "ab", "abc", "bc"];
-        let scores = [0.0, 0.0, 0.0, -1.0, -3.0, -2.0];
-        let merges = merges_from_scores(&tokens, &scores);
-        let merges: Vec<(&str, &str)> = merges.iter().map(|(a, b)| (a.as_str(), b.as_str())).collect();
-        // ab (-1), bc (-2), then abc (-3): a+bc and ab+c tie on score; longer left part first.
-        assert_eq!(merges, vec![("a", "b"), ("b", "c"), ("ab", "c"), ("a", "bc")]);
-    }
-}
