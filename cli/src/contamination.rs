@@ -14,11 +14,10 @@ use std::path::{Path, PathBuf};
 use anyhow::{Context, Result, anyhow, bail};
 use clap::Args;
 use serde_json::{Value, json};
-use tinyeval_core::contamination::{BenchmarkItem, benchmark_items, decontamination_query};
+use tinyeval_core::contamination::{BenchmarkItem, benchmark_items};
 use tinyeval_core::detection::Method;
-use tinyeval_core::leaner_eval::parse_pretrain_documents;
 use tinyeval_core::membership::{MembershipManifest, task_items};
-use tinyeval_core::overlap::{DEFAULT_N, OverlapIndex};
+use tinyeval_core::overlap::{DEFAULT_N, OverlapReport, overlap_report, parse_corpus};
 use tinyeval_core::tasks::TaskConfig;
 use tinyeval_core::tasks::data::load_task_docs;
 
@@ -202,51 +201,29 @@ pub fn overlap(args: OverlapArgs) -> Result<()> {
     if files.is_empty() {
         bail!("--corpus: no corpus files");
     }
-    let mut indexes = Vec::new();
-    for (task, docs, items) in &tasks {
-        let queries = docs.iter().zip(items).map(|(d, i)| decontamination_query(task, d, i)).collect::<tinyeval_core::Result<Vec<_>>>()?;
-        indexes.push(OverlapIndex::new(&queries, args.n));
-    }
     // Corpus document numbers run across files, in this order.
-    let mut documents: Vec<Value> = Vec::new();
+    let (mut corpus, mut documents) = (Vec::new(), Vec::new());
     for f in &files {
         let name = f.display().to_string();
-        let bytes = tinyeval_core::files::read_data_file(f)?;
-        let docs = if f.extension().is_some_and(|x| x == "jsonl") {
-            parse_pretrain_documents(&name, &bytes)?
-        } else {
-            vec![String::from_utf8(bytes).map_err(|_| anyhow!("{name}: not valid UTF-8"))?]
-        };
-        documents.push(json!({ "file": name, "first_document": indexes[0].documents(), "documents": docs.len() }));
-        for d in &docs {
-            for index in &mut indexes {
-                index.scan(d);
-            }
-        }
+        let docs = parse_corpus(&name, &tinyeval_core::files::read_data_file(f)?)?;
+        documents.push(json!({ "file": name, "first_document": corpus.len(), "documents": docs.len() }));
+        corpus.extend(docs);
     }
     std::fs::create_dir_all(&args.output_path).with_context(|| format!("{}: cannot create", args.output_path.display()))?;
     let mut summary = serde_json::Map::new();
     let mut err = std::io::stderr().lock();
-    for ((task, _, items), index) in tasks.iter().zip(&indexes) {
-        let report = index.report();
+    for (task, docs, _) in &tasks {
+        let report = pollster::block_on(overlap_report(task, docs, &corpus, args.n, |_, _| std::future::ready(Ok(()))))?;
         let path = args.output_path.join(format!("overlap_{}.jsonl", task.task));
         let mut out = create(&path)?;
-        let mut overlapping = 0;
-        for (o, item) in report.iter().zip(items) {
-            if !o.shared.is_empty() {
-                overlapping += 1;
-            }
-            let row = json!({
-                "task": item.task, "split": item.split, "doc_id": item.doc_id, "idx": item.idx,
-                "ngrams": o.ngrams, "shared_ngrams": o.shared.len(), "fraction": o.fraction(), "shared": o.shared,
-            });
-            serde_json::to_writer(&mut out, &row)?;
+        for row in &report.rows {
+            serde_json::to_writer(&mut out, &OverlapReport::item_line(row))?;
             out.write_all(b"\n")?;
         }
         out.flush()?;
-        let too_short = report.iter().filter(|o| o.ngrams == 0).count();
-        writeln!(err, "{}: {overlapping} of {} items share a {}-gram with the corpus ({too_short} too short to have one)", task.task, items.len(), args.n)?;
-        summary.insert(task.task.clone(), json!({ "n": items.len(), "overlapping": overlapping, "too_short": too_short, "items": path.display().to_string() }));
+        let (overlapping, too_short) = (report.overlapping().count(), report.too_short());
+        writeln!(err, "{}: {overlapping} of {} items share a {}-gram with the corpus ({too_short} too short to have one)", task.task, report.rows.len(), args.n)?;
+        summary.insert(task.task.clone(), report.summary(&path.display().to_string()));
     }
     let summary = json!({
         "n": args.n,

@@ -5,7 +5,7 @@
 
 use leptos::prelude::*;
 use leptos::task::spawn_local;
-use tinyeval_core::overlap::DEFAULT_N;
+use tinyeval_core::overlap::{DEFAULT_N, OverlapReport, parse_corpus};
 
 use super::column_heads::ColumnHeads;
 use super::job_status::JobStatusLine;
@@ -13,7 +13,7 @@ use super::AppState;
 use crate::browser::files::read_input_files;
 use crate::browser::fetch::fetch_bytes;
 use crate::job::Job;
-use crate::overlap::{OverlapReport, overlap_report, parse_corpus};
+use crate::overlap::overlap_in_page;
 use crate::job::Outcome;
 use crate::task_loading::{TINYHELEN_BASE, TaskSource, builtin_tasks, load_task};
 
@@ -69,15 +69,15 @@ pub fn OverlapPanel() -> impl IntoView {
                 let mut corpus = Vec::new();
                 if !files.is_empty() {
                     for f in &files {
-                        corpus.extend(parse_corpus(&f.path, &f.bytes)?);
+                        corpus.extend(parse_corpus(&f.path, &f.bytes).map_err(|e| e.to_string())?);
                     }
                 } else if !url.is_empty() {
-                    corpus = parse_corpus(&url, &fetch_bytes(&url).await?)?;
+                    corpus = parse_corpus(&url, &fetch_bytes(&url).await?).map_err(|e| e.to_string())?;
                 } else {
                     return Err("choose corpus files, or give a corpus URL".to_string());
                 }
                 let progress = |done: usize, total: usize| ctx.progress(format!("{done}/{total} corpus documents"));
-                let Outcome::Done(r) = overlap_report(&task, limit, &corpus, n, &ctx.cancel_flag(), progress).await? else {
+                let Outcome::Done(r) = overlap_in_page(&task, limit, &corpus, n, &ctx.cancel_flag(), progress).await? else {
                     return Ok(Outcome::Cancelled);
                 };
                 let summary = format!(

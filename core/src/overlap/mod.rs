@@ -14,11 +14,17 @@
 //!
 //! The task items are indexed (small), and the corpus is streamed through
 //! [`OverlapIndex::scan`] one document at a time, so a large corpus never has
-//! to be held in memory and the browser can feed it as it downloads.
+//! to be held in memory and the browser can feed it as it downloads. The whole
+//! check of a task, from its docs and the corpus documents to the report that
+//! the CLI and the page show, is `run` ([`overlap_report`]).
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 
 use serde::Serialize;
+
+mod run;
+
+pub use run::{DOCUMENTS_PER_STEP, OverlapReport, OverlapRow, overlap_report, parse_corpus};
 
 /// lm-eval's default n-gram size.
 pub const DEFAULT_N: usize = 13;
