@@ -8,6 +8,8 @@ pub mod detection;
 pub mod error;
 #[cfg(not(target_family = "wasm"))]
 pub mod files;
+#[cfg(not(target_family = "wasm"))]
+pub mod finetune;
 pub mod generation;
 pub mod gguf;
 pub mod jsonl;

@@ -9,7 +9,7 @@ use burn::tensor::{Bool, Device, Tensor, TensorData, activation};
 
 use crate::config::{ModelConfig, QkNorm};
 use crate::error::Result;
-use crate::model::layers::{Linear, Loader, Norm};
+use crate::model::layers::{Linear, Loader, Norm, ParamMut};
 use crate::model::projections::Projections;
 use crate::model::rotary::Rotary;
 
@@ -71,6 +71,21 @@ impl Attention {
             window: config.attention_windows[layer],
             fused: *loader.device == Device::flex(),
         })
+    }
+
+    /// Trainable tensors; `unfuse` leaves burn's fused attention op (whose
+    /// autodiff fallback lacks grouped key/value heads) for our own.
+    pub fn params_mut<'a>(&'a mut self, out: &mut Vec<ParamMut<'a>>, unfuse: bool) {
+        if unfuse {
+            self.fused = false;
+        }
+        for l in [&mut self.q, &mut self.k, &mut self.v, &mut self.out] {
+            l.params_mut(out);
+        }
+        if let Some((_, q_norm, k_norm)) = &mut self.qk_norm {
+            q_norm.params_mut(out);
+            k_norm.params_mut(out);
+        }
     }
 
     /// `x`: [batch, seq, hidden] at positions `start..start + seq`; returns the same shape.

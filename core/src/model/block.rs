@@ -6,7 +6,7 @@ use burn::tensor::Tensor;
 use crate::config::{Architecture, ModelConfig, NormPlacement};
 use crate::error::Result;
 use crate::model::attention::{Attention, LayerCache};
-use crate::model::layers::{Loader, Norm};
+use crate::model::layers::{Loader, Norm, ParamMut};
 use crate::model::mlp::Mlp;
 use crate::model::rotary::Rotary;
 
@@ -54,6 +54,20 @@ impl Block {
             parallel_residual: config.parallel_residual,
             local_rope: config.attention_windows[layer].is_some() && config.extras.local_rope_theta.is_some(),
         })
+    }
+
+    pub fn params_mut<'a>(&'a mut self, out: &mut Vec<ParamMut<'a>>, unfuse: bool) {
+        if let Some(n) = &mut self.pre_attn_norm {
+            n.params_mut(out);
+        }
+        self.attn.params_mut(out, unfuse);
+        for n in [&mut self.post_attn_norm, &mut self.pre_mlp_norm].into_iter().flatten() {
+            n.params_mut(out);
+        }
+        self.mlp.params_mut(out);
+        if let Some(n) = &mut self.post_mlp_norm {
+            n.params_mut(out);
+        }
     }
 
     pub fn forward(&self, x: Tensor<3>, start: usize, rotary: Option<&Rotary>, cache: Option<&mut LayerCache>) -> Tensor<3> {

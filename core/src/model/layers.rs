@@ -51,6 +51,12 @@ pub fn names(prefixes: &[&str], name: &str) -> Vec<String> {
     prefixes.iter().map(|p| format!("{p}{name}")).collect()
 }
 
+/// A mutable handle on one trainable tensor (fine-tuning, `crate::finetune`).
+pub enum ParamMut<'a> {
+    Vector(&'a mut Tensor<1>),
+    Matrix(&'a mut Tensor<2>),
+}
+
 /// `y = x W + b`, with `W` stored as `[in, out]`.
 #[derive(Clone, Debug)]
 pub struct Linear {
@@ -66,6 +72,13 @@ impl Linear {
     /// Loads a PyTorch `nn.Linear` weight, stored `[out, in]`.
     pub fn from_torch(weight: HostTensor, bias: Option<HostTensor>, loader: &Loader) -> Self {
         Self::new(loader.upload(transpose(&weight)), bias.map(|b| loader.upload(b)))
+    }
+
+    pub fn params_mut<'a>(&'a mut self, out: &mut Vec<ParamMut<'a>>) {
+        out.push(ParamMut::Matrix(&mut self.weight));
+        if let Some(b) = &mut self.bias {
+            out.push(ParamMut::Vector(b));
+        }
     }
 
     /// `x`: [batch, seq, in] → [batch, seq, out]
@@ -151,6 +164,13 @@ impl Norm {
             bias,
             eps: config.norm_eps,
         })
+    }
+
+    pub fn params_mut<'a>(&'a mut self, out: &mut Vec<ParamMut<'a>>) {
+        out.push(ParamMut::Vector(&mut self.weight));
+        if let Some(b) = &mut self.bias {
+            out.push(ParamMut::Vector(b));
+        }
     }
 
     /// Normalises over the last dimension of `x` ([batch, seq, hidden], or

@@ -5,7 +5,7 @@ use burn::tensor::Tensor;
 
 use crate::config::{Activation, Architecture, ModelConfig};
 use crate::error::Result;
-use crate::model::layers::{Linear, Loader, activate, names};
+use crate::model::layers::{Linear, Loader, ParamMut, activate, names};
 
 #[derive(Clone, Debug)]
 pub enum Mlp {
@@ -74,6 +74,13 @@ impl Mlp {
                 }
             }
         })
+    }
+
+    pub fn params_mut<'a>(&'a mut self, out: &mut Vec<ParamMut<'a>>) {
+        match self {
+            Mlp::Gated { gate, up, down, .. } => [gate, up, down].into_iter().for_each(|l| l.params_mut(out)),
+            Mlp::Plain { fc_in, fc_out, .. } => [fc_in, fc_out].into_iter().for_each(|l| l.params_mut(out)),
+        }
     }
 
     /// `x`: [batch, seq, hidden]

@@ -13,6 +13,7 @@ use burn::tensor::{Device, Int, Tensor, TensorData};
 
 pub use attention::LayerCache;
 use block::Block;
+pub use layers::ParamMut;
 use layers::{Loader, Norm, names};
 use rotary::Rotary;
 
@@ -105,6 +106,34 @@ impl Decoder {
 
     pub fn device(&self) -> &Device {
         &self.device
+    }
+
+    /// Every tensor that [`Decoder::hidden_states`] reads, in a fixed order
+    /// (embeddings, positions, each block's, the final norm; not the output
+    /// head): what fine-tuning trains. `unfuse` switches attention to the
+    /// unfused kernels, which autodiff differentiates.
+    pub fn params_mut(&mut self, unfuse: bool) -> Vec<ParamMut<'_>> {
+        let mut out = vec![ParamMut::Matrix(&mut self.embed)];
+        if let Some(wpe) = &mut self.position_embed {
+            out.push(ParamMut::Matrix(wpe));
+        }
+        for block in &mut self.blocks {
+            block.params_mut(&mut out, unfuse);
+        }
+        self.final_norm.params_mut(&mut out);
+        out
+    }
+
+    /// Puts the decoder's constants (rotary tables) and the device it creates
+    /// tensors on under autodiff (fine-tuning), or takes them out again.
+    /// Parameters are set by the caller through [`Decoder::params_mut`].
+    #[cfg(not(target_family = "wasm"))]
+    pub fn set_autodiff(&mut self, on: bool) {
+        for r in [&mut self.rotary, &mut self.local_rotary].into_iter().flatten() {
+            r.set_autodiff(on);
+        }
+        let device = self.device.clone();
+        self.device = if on { device.autodiff() } else { device.without_autodiff() };
     }
 
     /// Final hidden states, after the last norm. `tokens`: [batch][seq], all the same length,

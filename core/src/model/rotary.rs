@@ -40,6 +40,14 @@ impl Rotary {
     }
 
     /// `x`: [batch, heads, seq, head_dim] at positions `start..start + seq`.
+    /// The same tables as autodiff constants (fine-tuning), or plain again.
+    #[cfg(not(target_family = "wasm"))]
+    pub fn set_autodiff(&mut self, on: bool) {
+        let set = |t: Tensor<2>| if on { t.autodiff() } else { t.without_autodiff() };
+        self.cos = set(self.cos.clone());
+        self.sin = set(self.sin.clone());
+    }
+
     pub fn apply(&self, x: Tensor<4>, start: usize) -> Tensor<4> {
         let [batch, heads, seq, head_dim] = x.dims();
         let cos = self.cos.clone().slice([start..start + seq]).unsqueeze::<4>();
