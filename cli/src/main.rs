@@ -10,6 +10,7 @@ use tinyeval_core::{Device, GenerationConfig, LanguageModel, generate};
 mod bench;
 mod detect;
 mod contamination;
+mod finetune;
 mod probe;
 mod leaner_eval;
 mod locations;
@@ -98,6 +99,8 @@ enum Command {
     Probe(probe::ProbeArgs),
     /// Leaner-Eval: answers to TinyHelen's instruction questions, judge-free metrics, and an optional LLM judge (OpenAI-compatible endpoint).
     LeanerEval(leaner_eval::LeanerEvalArgs),
+    /// leaner_glue_finetune: fine-tunes the whole model with a classification (regression for STS-B) head on Leaner-GLUE tasks, a grid of learning rates × seeds chosen on validation.
+    Finetune(finetune::FinetuneArgs),
 }
 
 /// How `generate` and `leaner-eval` pick each next token.
@@ -250,6 +253,7 @@ fn main() -> Result<()> {
         Command::Contamination(args) => contamination::run(args)?,
         Command::Probe(args) => probe::run(args)?,
         Command::LeanerEval(args) => leaner_eval::run(args)?,
+        Command::Finetune(args) => finetune::run(args)?,
         Command::Run(args) => run::run(args)?,
         Command::ExportLmEval(args) => run::export(args)?,
     }

@@ -6,7 +6,10 @@
 //! functions as `tinyeval leaner-eval` and `tinyeval probe`, with --model,
 //! --limit, --seed, --batch_size (probe) and --backend; they write into
 //! `<output_path>/<model>/leaner_eval/` and `.../leaner_glue_probe/`, beside
-//! the YAML tasks' results.
+//! the YAML tasks' results. `leaner_glue_finetune[_TASK]` runs `tinyeval
+//! finetune`'s defaults with run's --limit and --seed (one grid seed) into
+//! `.../leaner_glue_finetune/` (run's --batch_size is the scoring batch, not
+//! the training one).
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -18,7 +21,8 @@ use serde_json::Value;
 use tinyeval_core::probe::{PROBE_SUITE, ProbeOptions};
 use tinyeval_core::GenerationConfig;
 use tinyeval_core::leaner_eval::{DEFAULT_MAX_NEW_TOKENS, DEFAULT_STOP};
-use tinyeval_core::run_plan::{LEANER_EVAL_SUITE, RunPlan};
+use tinyeval_core::finetune::FinetuneOptions;
+use tinyeval_core::run_plan::{FINETUNE_SUITE, LEANER_EVAL_SUITE, RunPlan};
 use tinyeval_core::tasks::data::load_task_docs_with_origins;
 use tinyeval_core::tasks::evaluator::{DEFAULT_BOOTSTRAP_ITERS, check_docs};
 use tinyeval_core::tasks::results::sample_line;
@@ -27,7 +31,7 @@ use tinyeval_core::tasks::{EvalOptions, TaskRegistry, TaskSelection, evaluate_ta
 
 use crate::leaner_eval::LeanerEvalJob;
 use crate::locations::{default_tinyhelen_dir, env_or, repo_root};
-use crate::{Backend, leaner_eval, probe};
+use crate::{Backend, finetune, leaner_eval, probe};
 
 #[derive(Args)]
 pub struct RunArgs {
@@ -195,6 +199,10 @@ pub fn run(args: RunArgs) -> Result<()> {
     if !plan.probes.is_empty() {
         let options = ProbeOptions { limit, batch_size: args.batch_size, seed, ..ProbeOptions::default() };
         probe::probe(&args.model, &plan.probes, None, &options, args.backend, &dir.join(PROBE_SUITE))?;
+    }
+    if !plan.finetunes.is_empty() {
+        let options = FinetuneOptions { limit, seeds: vec![seed], ..FinetuneOptions::default() };
+        finetune::finetune(&args.model, &plan.finetunes, None, &options, args.backend, &dir.join(FINETUNE_SUITE))?;
     }
     Ok(())
 }

@@ -7,6 +7,10 @@
 use crate::error::Result;
 use crate::probe::{PROBE_SUITE, PROBE_TASKS, ProbeTask, probe_task};
 
+/// The fine-tuning suite's name (`crate::finetune`, native only), and the
+/// prefix of each fine-tuned task's: `leaner_glue_finetune_{task}`.
+pub const FINETUNE_SUITE: &str = "leaner_glue_finetune";
+
 /// Leaner-Eval's suite name (instruction following, `crate::leaner_eval`).
 pub const LEANER_EVAL_SUITE: &str = "leaner_eval";
 
@@ -17,6 +21,8 @@ pub enum RunKind {
     Benchmark(String),
     /// `leaner_glue_probe` (every probe task) or `leaner_glue_probe_{task}`.
     Probe(Vec<&'static ProbeTask>),
+    /// `leaner_glue_finetune` (every Leaner-GLUE task) or `leaner_glue_finetune_{task}`.
+    Finetune(Vec<&'static ProbeTask>),
     /// `leaner_eval`.
     LeanerEval,
 }
@@ -30,6 +36,12 @@ impl RunKind {
         if name == PROBE_SUITE {
             return Ok(RunKind::Probe(PROBE_TASKS.iter().collect()));
         }
+        if name == FINETUNE_SUITE {
+            return Ok(RunKind::Finetune(PROBE_TASKS.iter().collect()));
+        }
+        if let Some(task) = name.strip_prefix(FINETUNE_SUITE).and_then(|rest| rest.strip_prefix('_')) {
+            return Ok(RunKind::Finetune(vec![probe_task(task)?]));
+        }
         match name.strip_prefix(PROBE_SUITE).and_then(|rest| rest.strip_prefix('_')) {
             Some(task) => Ok(RunKind::Probe(vec![probe_task(task)?])),
             None => Ok(RunKind::Benchmark(name.to_string())),
@@ -42,6 +54,7 @@ impl RunKind {
 pub struct RunPlan {
     pub benchmarks: Vec<String>,
     pub probes: Vec<&'static ProbeTask>,
+    pub finetunes: Vec<&'static ProbeTask>,
     pub leaner_eval: bool,
 }
 
@@ -59,6 +72,13 @@ impl RunPlan {
                         }
                     }
                 }
+                RunKind::Finetune(tasks) => {
+                    for t in tasks {
+                        if !plan.finetunes.iter().any(|p| p.name == t.name) {
+                            plan.finetunes.push(t);
+                        }
+                    }
+                }
                 RunKind::LeanerEval => plan.leaner_eval = true,
             }
         }
@@ -67,7 +87,7 @@ impl RunPlan {
 
     /// Whether any name asks for a run that is not task YAML.
     pub fn has_suites(&self) -> bool {
-        self.leaner_eval || !self.probes.is_empty()
+        self.leaner_eval || !self.probes.is_empty() || !self.finetunes.is_empty()
     }
 }
 
@@ -86,5 +106,10 @@ mod tests {
         assert_eq!(RunKind::of("leaner_glue_probex").unwrap(), RunKind::Benchmark("leaner_glue_probex".into()));
         let err = RunKind::of("leaner_glue_probe_nope").unwrap_err().to_string();
         assert!(err.contains("no probe task `nope`") && err.contains("cola"), "{err}");
+        let plan = RunPlan::from_names(["leaner_glue_finetune_rte", "leaner_glue_finetune_cola", "leaner_glue_probe_rte"]).unwrap();
+        assert_eq!(plan.finetunes.iter().map(|t| t.name).collect::<Vec<_>>(), ["rte", "cola"]);
+        assert_eq!(plan.probes.len(), 1);
+        assert!(plan.has_suites() && plan.benchmarks.is_empty());
+        assert_eq!(RunPlan::from_names(["leaner_glue_finetune"]).unwrap().finetunes.len(), PROBE_TASKS.len());
     }
 }

@@ -18,8 +18,7 @@ use crate::language_model::LanguageModel;
 use crate::model::ParamMut;
 use crate::probe::{MetricEstimate, ProbeItem, ProbeTask, SplitFile, evaluate_split, subsample};
 
-/// The suite's name, and the prefix of every fine-tuned task's name.
-pub const FINETUNE_SUITE: &str = "leaner_glue_finetune";
+pub use crate::run_plan::FINETUNE_SUITE;
 
 /// How tasks are fine-tuned; the defaults are `tinyeval finetune`'s.
 #[derive(Debug, Clone, PartialEq, Serialize)]
