@@ -2,7 +2,7 @@
 // built site served on 127.0.0.1. WebGPU runs on Chromium's software adapter.
 import { defineConfig } from '@playwright/test';
 
-const port = 8123;
+const port = Number(process.env.TINYEVAL_E2E_PORT ?? 8123);
 
 export default defineConfig({
   testDir: './tests',
