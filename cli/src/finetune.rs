@@ -13,7 +13,6 @@
 //! loss, lr) and `predictions.jsonl` (the chosen configuration's prediction
 //! for every evaluated item: task, split, idx, label, prediction).
 
-use std::collections::BTreeMap;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
@@ -22,9 +21,9 @@ use clap::Args;
 use indicatif::{ProgressBar, ProgressStyle};
 use serde_json::Value;
 use tinyeval_core::finetune::{FinetuneOptions, FinetuneRun, finetune_results_json, run_finetune};
-use tinyeval_core::probe::{MetricEstimate, ProbeTask, SplitFile, probe_task};
+use tinyeval_core::probe::{MetricEstimate, ProbeTask, probe_task};
 
-use crate::locations::tinyhelen_dir;
+use crate::probe::read_glue_splits;
 use crate::{Backend, device};
 
 /// The tasks Leaner-GLUE has train files for.
@@ -113,18 +112,8 @@ pub fn finetune(
     backend: Backend,
     output: &Path,
 ) -> Result<()> {
-    let glue = tinyhelen_dir(tinyhelen).join("data/leaner/glue");
     // Every split's file is read before the model loads: a missing file is told at once.
-    let mut files = Vec::new();
-    for task in tasks {
-        let mut splits = BTreeMap::new();
-        for split in task.splits() {
-            let path = glue.join(task.file_name(split));
-            let bytes = tinyeval_core::files::read_data_file(&path)?;
-            splits.insert(split.to_string(), SplitFile { name: path.display().to_string(), bytes });
-        }
-        files.push(splits);
-    }
+    let (glue, files) = read_glue_splits(tasks, tinyhelen)?;
     let device = device(backend)?;
     let model = crate::load_model(model_path, &device)?;
     std::fs::create_dir_all(output).with_context(|| format!("{}: cannot create", output.display()))?;

@@ -67,18 +67,8 @@ pub fn probe(
     backend: Backend,
     output: &Path,
 ) -> Result<()> {
-    let glue = tinyhelen_dir(tinyhelen).join("data/leaner/glue");
     // Every split's file is read before the model loads: a missing file is told at once.
-    let mut files = Vec::new();
-    for task in tasks {
-        let mut splits = BTreeMap::new();
-        for split in task.splits() {
-            let path = glue.join(task.file_name(split));
-            let bytes = tinyeval_core::files::read_data_file(&path)?;
-            splits.insert(split.to_string(), SplitFile { name: path.display().to_string(), bytes });
-        }
-        files.push(splits);
-    }
+    let (glue, files) = read_glue_splits(tasks, tinyhelen)?;
     let device = device(backend)?;
     let model = crate::load_model(model_path, &device)?;
 
@@ -102,4 +92,21 @@ pub fn probe(
     std::fs::write(&path, serde_json::to_string_pretty(&results)? + "\n").with_context(|| format!("{}: cannot write", path.display()))?;
     writeln!(err, "[wrote {}]", path.display())?;
     Ok(())
+}
+
+/// Every split file of `tasks` from the Leaner-GLUE folder of the TinyHelen
+/// folder (`tinyeval probe` and `tinyeval finetune` read the same files).
+pub(crate) fn read_glue_splits(tasks: &[&'static ProbeTask], tinyhelen: Option<&Path>) -> Result<(PathBuf, Vec<BTreeMap<String, SplitFile>>)> {
+    let glue = tinyhelen_dir(tinyhelen).join("data/leaner/glue");
+    let mut files = Vec::new();
+    for task in tasks {
+        let mut splits = BTreeMap::new();
+        for split in task.splits() {
+            let path = glue.join(task.file_name(split));
+            let bytes = tinyeval_core::files::read_data_file(&path)?;
+            splits.insert(split.to_string(), SplitFile { name: path.display().to_string(), bytes });
+        }
+        files.push(splits);
+    }
+    Ok((glue, files))
 }

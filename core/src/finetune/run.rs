@@ -16,7 +16,7 @@ use super::{AdamW, AdamWConfig, Classifier, SplitMix64, clip_coefficient, host_v
 use crate::error::{Error, Result};
 use crate::language_model::LanguageModel;
 use crate::model::ParamMut;
-use crate::probe::{MetricEstimate, ProbeItem, ProbeTask, SplitFile, evaluate_split, subsample};
+use crate::probe::{MetricEstimate, ProbeItem, ProbeTask, SplitFile, evaluate_split, glue_results_json, insert_split_metrics, subsample};
 
 pub use crate::run_plan::FINETUNE_SUITE;
 
@@ -277,13 +277,7 @@ where
 fn metrics_entry(splits: &[FinetuneSplitResult]) -> Map<String, Value> {
     let mut r = Map::new();
     for s in splits {
-        for MetricEstimate { metric, value, stderr, ci95 } in &s.metrics {
-            let split = &s.split;
-            r.insert(format!("{},{split}", metric.name()), json!(value));
-            r.insert(format!("{}_stderr,{split}", metric.name()), stderr.map_or(json!("N/A"), |s| json!(s)));
-            r.insert(format!("{}_ci95,{split}", metric.name()), serde_json::to_value(ci95).unwrap_or(Value::Null));
-        }
-        r.insert(format!("n,{}", s.split), json!(s.labels.len()));
+        insert_split_metrics(&mut r, &s.split, s.labels.len(), &s.metrics);
     }
     r
 }
@@ -365,21 +359,6 @@ impl FinetuneRun {
 
 /// The results JSON of fine-tuned tasks (see the module's documentation).
 pub fn finetune_results_json(runs: &[FinetuneRun], data: &str, model_name: &str) -> Value {
-    let (mut results, mut configs, mut higher, mut versions) = (Map::new(), Map::new(), Map::new(), Map::new());
-    for run in runs {
-        let name = run_name(run.task);
-        results.insert(name.clone(), run.results_entry());
-        configs.insert(name.clone(), run.config_entry(data));
-        let metrics: Map<String, Value> = run.task.metrics.iter().map(|m| (m.name().to_string(), json!(true))).collect();
-        higher.insert(name.clone(), Value::Object(metrics));
-        versions.insert(name, json!(1));
-    }
-    json!({
-        "results": results,
-        "configs": configs,
-        "higher_is_better": higher,
-        "versions": versions,
-        "model_name": model_name,
-        "tinyeval_version": env!("CARGO_PKG_VERSION"),
-    })
+    let entries = runs.iter().map(|r| (run_name(r.task), r.task, r.results_entry(), r.config_entry(data))).collect();
+    glue_results_json(entries, model_name)
 }

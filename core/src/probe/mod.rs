@@ -51,7 +51,9 @@ mod run;
 pub use linear::{LinearModel, Scaler, fit_logistic, fit_ridge};
 pub(crate) use linear::{log1pexp, sigmoid};
 pub use metrics::{MetricEstimate, accuracy, evaluate_split, f1, mcc, metric_value, pearson, spearman};
-pub use run::{PROBE_SUITE, ProbeOptions, ProbeProgress, ProbeRun, ProbeSplitResult, SplitFile, probe_results_json, run_probe};
+pub use run::{
+    PROBE_SUITE, ProbeOptions, ProbeProgress, ProbeRun, ProbeSplitResult, SplitFile, glue_results_json, insert_split_metrics, probe_results_json, run_probe,
+};
 
 /// A probed task's shape.
 #[derive(Debug, Clone, Copy, PartialEq)]

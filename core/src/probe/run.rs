@@ -142,13 +142,7 @@ impl ProbeRun {
         let mut r = Map::new();
         r.insert("alias".into(), json!(self.task.run_name()));
         for s in &self.splits {
-            for MetricEstimate { metric, value, stderr, ci95 } in &s.metrics {
-                let split = &s.split;
-                r.insert(format!("{},{split}", metric.name()), json!(value));
-                r.insert(format!("{}_stderr,{split}", metric.name()), stderr.map_or(json!("N/A"), |s| json!(s)));
-                r.insert(format!("{}_ci95,{split}", metric.name()), serde_json::to_value(ci95).unwrap_or(Value::Null));
-            }
-            r.insert(format!("n,{}", s.split), json!(s.n));
+            insert_split_metrics(&mut r, &s.split, s.n, &s.metrics);
         }
         Value::Object(r)
     }
@@ -179,13 +173,30 @@ impl ProbeRun {
 
 /// The results JSON of probed tasks (see the module's documentation).
 pub fn probe_results_json(runs: &[ProbeRun], data: &str, model_name: &str) -> Value {
+    let entries = runs.iter().map(|r| (r.task.run_name(), r.task, r.results_entry(), r.config_entry(data))).collect();
+    glue_results_json(entries, model_name)
+}
+
+/// One evaluation split's metrics as results keys: `"{metric},{split}"`,
+/// `"{metric}_stderr,{split}"`, `"{metric}_ci95,{split}"` and `"n,{split}"`.
+pub fn insert_split_metrics(r: &mut Map<String, Value>, split: &str, n: usize, metrics: &[MetricEstimate]) {
+    for MetricEstimate { metric, value, stderr, ci95 } in metrics {
+        r.insert(format!("{},{split}", metric.name()), json!(value));
+        r.insert(format!("{}_stderr,{split}", metric.name()), stderr.map_or(json!("N/A"), |s| json!(s)));
+        r.insert(format!("{}_ci95,{split}", metric.name()), serde_json::to_value(ci95).unwrap_or(Value::Null));
+    }
+    r.insert(format!("n,{split}"), json!(n));
+}
+
+/// lm-eval's results layout for Leaner-GLUE tasks, whether probed or
+/// fine-tuned: one `(name, task, results entry, configs entry)` a task.
+pub fn glue_results_json(entries: Vec<(String, &ProbeTask, Value, Value)>, model_name: &str) -> Value {
     let (mut results, mut configs, mut higher, mut versions) = (Map::new(), Map::new(), Map::new(), Map::new());
-    for run in runs {
-        let name = run.task.run_name();
-        results.insert(name.clone(), run.results_entry());
-        configs.insert(name.clone(), run.config_entry(data));
+    for (name, task, result, config) in entries {
+        results.insert(name.clone(), result);
+        configs.insert(name.clone(), config);
         // Every GLUE metric (mcc, acc, f1, pearson, spearman) is better higher.
-        let metrics: Map<String, Value> = run.task.metrics.iter().map(|m| (m.name().to_string(), json!(true))).collect();
+        let metrics: Map<String, Value> = task.metrics.iter().map(|m| (m.name().to_string(), json!(true))).collect();
         higher.insert(name.clone(), Value::Object(metrics));
         versions.insert(name, json!(1));
     }
