@@ -11,6 +11,7 @@ mod browser;
 mod job;
 mod leaner_eval_run;
 mod memory;
+mod model_files;
 mod model_loading;
 mod overlap;
 mod plots;

@@ -1,17 +1,26 @@
-//! How much memory a model may take in this page, and refusing one that needs
-//! more before its weights are downloaded or read into memory.
+//! How much memory a model may take in this page, what a model needs (core's
+//! [`MemoryNeed`], from its `config.json` or its GGUF header, before its
+//! weights are read), and refusing one that needs more before its weights are
+//! downloaded or read into memory.
 //!
 //! A model being loaded holds its weight files in the wasm heap and its
-//! parameters as f32 tensors, so it needs about `file bytes + 4 × parameters`.
-//! The wasm32 heap is at most 4 GiB; where the browser reports the device's
-//! memory (`navigator.deviceMemory`) and it is less, that is the limit.
+//! parameters as f32 tensors (on the CPU backend in the wasm heap too), so it
+//! needs about `file bytes + 4 × parameters`. The wasm32 heap is at most
+//! 4 GiB; where the browser reports the device's memory
+//! (`navigator.deviceMemory`) and it is less, that is the limit.
 
-use tinyeval_core::config::{ModelConfig, Positions};
+use tinyeval_core::gguf::GgufFile;
+use tinyeval_core::memory::{MemoryNeed, format_bytes};
 use wasm_bindgen::JsValue;
+
+use crate::browser::fetch::read_slice;
 
 const GIB: f64 = (1u64 << 30) as f64;
 /// The largest heap a wasm32 module can address.
 pub const WASM_HEAP_BYTES: u64 = 4 << 30;
+/// The first bytes of a GGUF file read for its header; doubled until the
+/// header fits (a 150,000-token vocabulary takes about 4 MiB of it).
+const FIRST_HEADER_READ: u64 = 1 << 20;
 
 /// The most memory this page lets one model take, and where the figure comes from.
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -38,94 +47,70 @@ impl Limit {
         }
     }
 
-    fn describe(&self) -> String {
+    pub fn describe(&self) -> String {
         if self.from_device {
-            format!("this page can use at most {} (the memory this device reports)", gib(self.bytes as f64))
+            format!("this page can use at most {} (the memory this device reports)", format_bytes(self.bytes))
         } else {
-            format!("this page can use at most {} (the largest WebAssembly heap)", gib(self.bytes as f64))
+            format!("this page can use at most {} (the largest WebAssembly heap)", format_bytes(self.bytes))
         }
     }
 
-    /// `Err` naming `file` when a model needing `needed` bytes does not fit;
-    /// `at_least` when `needed` is a lower bound.
-    pub fn check(&self, file: &str, needed: f64, at_least: bool) -> Result<(), String> {
-        if needed <= self.bytes as f64 {
+    /// `Err` naming `file` when a model needing at least `needed` bytes (a
+    /// lower bound, known before its header is read) does not fit.
+    pub fn check_at_least(&self, file: &str, needed: u64) -> Result<(), String> {
+        if needed <= self.bytes {
             return Ok(());
         }
-        let about = if at_least { "at least" } else { "about" };
-        Err(format!("{file}: this model needs {about} {} of memory; {}", gib(needed), self.describe()))
+        Err(format!("{file}: this model needs at least {} of memory; {}", format_bytes(needed), self.describe()))
     }
-}
 
-/// `9.8 GiB`, `0.3 GiB`, `4 GiB`.
-pub fn gib(bytes: f64) -> String {
-    let g = bytes / GIB;
-    if g >= 1000.0 {
-        format!("{:.0} GiB", g)
-    } else if (g - g.round()).abs() < 0.05 {
-        format!("{:.0} GiB", g.round())
-    } else {
-        format!("{g:.1} GiB")
-    }
-}
-
-/// The parameters a configuration declares, in f64 (a `usize` product
-/// overflows on wasm32 for the sizes a hostile or corrupt file declares).
-pub fn parameters(c: &ModelConfig) -> f64 {
-    let f = |n: usize| n as f64;
-    let h = f(c.hidden_size);
-    let kv = f(c.num_kv_heads) * f(c.head_dim);
-    let q = f(c.num_heads) * f(c.head_dim);
-    let attention = h * q + 2.0 * h * kv + q * h;
-    let mlp = if c.gated_mlp { 3.0 } else { 2.0 } * h * f(c.intermediate_size);
-    let norms = 2.0 * h;
-    let embed = f(c.vocab_size) * h;
-    let head = if c.tie_embeddings { 0.0 } else { embed };
-    let positions = match c.positions {
-        Positions::Learned => f(c.max_positions) * h,
-        Positions::Rotary { .. } => 0.0,
-    };
-    embed + head + positions + h + f(c.num_layers) * (attention + mlp + norms)
-}
-
-/// Bytes a model takes while it loads: its weight files and its parameters as f32.
-pub fn needed(file_bytes: u64, parameters: f64) -> f64 {
-    file_bytes as f64 + 4.0 * parameters
-}
-
-/// The parameters `config.json` declares: exactly where core reads it; else,
-/// where its dimensions are plausible ones, an estimate from them (core refuses
-/// a configuration whose parameter count overflows a wasm32 `usize`, more than
-/// 4 billion, which is then too large for this page too); else `None`, and
-/// loading the model reports what is wrong, naming the file and field.
-pub fn declared_parameters(file: &str, config_json: &[u8]) -> Option<f64> {
-    match ModelConfig::from_json(file, config_json) {
-        Ok(c) => Some(parameters(&c)),
-        Err(_) => estimated_parameters(config_json),
-    }
-}
-
-/// About the parameters of a decoder with a config's dimensions (transformers'
-/// field names of the llama, gpt2, gpt_neo and gpt_neox families), when each is
-/// at least 1 and at most a bound no real model exceeds.
-fn estimated_parameters(config_json: &[u8]) -> Option<f64> {
-    let v: serde_json::Value = serde_json::from_slice(config_json).ok()?;
-    let get = |keys: &[&str], most: u64| -> Option<Option<f64>> {
-        match keys.iter().find_map(|k| v.get(*k).filter(|x| !x.is_null())) {
-            None => Some(None),
-            Some(x) => x.as_u64().filter(|n| (1..=most).contains(n)).map(|n| Some(n as f64)),
+    /// `Err` naming `file` when a model needing `need` does not fit.
+    pub fn check(&self, file: &str, need: &MemoryNeed) -> Result<(), String> {
+        if need.total() <= self.bytes {
+            return Ok(());
         }
-    };
-    const DIM: u64 = 1 << 22;
-    let h = get(&["hidden_size", "n_embd", "d_model"], DIM)??;
-    let layers = get(&["num_hidden_layers", "n_layer", "num_layers"], 1 << 16)??;
-    let vocab = get(&["vocab_size"], DIM)??;
-    let ff = get(&["intermediate_size", "n_inner"], DIM)?.unwrap_or(4.0 * h);
-    let heads = get(&["num_attention_heads", "n_head", "num_heads"], DIM)?.unwrap_or(1.0);
-    let kv_heads = get(&["num_key_value_heads"], DIM)?.unwrap_or(heads);
-    let head_dim = get(&["head_dim"], DIM)?.unwrap_or(h / heads);
-    let gated = v.get("model_type").and_then(|t| t.as_str()) == Some("llama");
-    let attention = 2.0 * h * heads * head_dim + 2.0 * h * kv_heads * head_dim;
-    let mlp = if gated { 3.0 } else { 2.0 } * h * ff;
-    Some(2.0 * vocab * h + layers * (attention + mlp + 2.0 * h))
+        Err(format!(
+            "{file}: this model needs about {} of memory; {}. It needs the file ({}) and its weights as f32 ({}): tinyeval dequantizes every weight to f32 on load",
+            format_bytes(need.total()),
+            self.describe(),
+            format_bytes(need.file_bytes),
+            format_bytes(need.weight_bytes)
+        ))
+    }
+
+    /// What the Models tab shows before a model's weights are read: `name needs about …; this page can use …`.
+    pub fn explain(&self, name: &str, need: &MemoryNeed) -> String {
+        format!("{name} needs {}; {}", need.describe(), self.describe())
+    }
+}
+
+/// A GGUF header read from the first bytes of a file (`prefix`) of
+/// `file_len` bytes: its memory need, or `None` while more bytes are needed.
+pub fn gguf_need(file: &str, prefix: &[u8], file_len: u64) -> Result<Option<MemoryNeed>, String> {
+    let header = GgufFile::parse_header(file, prefix.to_vec(), file_len).map_err(|e| e.to_string())?;
+    Ok(header.map(|h| MemoryNeed::of_gguf(&h)))
+}
+
+/// The memory need of a picked or dropped `.gguf` file, from its header
+/// alone (read in slices of 1, 2, 4, … MiB, not the whole file).
+pub async fn gguf_file_need(name: &str, file: &web_sys::File) -> Result<MemoryNeed, String> {
+    let len = file.size() as u64;
+    let mut read = FIRST_HEADER_READ.min(len);
+    loop {
+        let prefix = read_slice(file, 0, read).await?;
+        // The whole file and still no header: parse_header reported the cut.
+        if let Some(need) = gguf_need(name, &prefix, len)? {
+            return Ok(need);
+        }
+        if read >= len {
+            return Err(format!("{name}: truncated GGUF file: its header goes past the end of the file ({len} bytes)"));
+        }
+        read = (2 * read).min(len);
+    }
+}
+
+/// When to try reading a GGUF header from a download's first bytes: at 1,
+/// 2, 4, … MiB, so that a large header is not parsed again for every chunk.
+pub fn next_header_try(tried_at: u64) -> u64 {
+    (2 * tried_at).max(FIRST_HEADER_READ)
 }

@@ -1,16 +1,21 @@
 //! Where a model comes from (a model bundled with the site, a URL base such as
 //! a Hugging Face `resolve/main/` folder or a `.gguf` file, or files the user
-//! picked or dropped, a whole folder included), and reading its files.
+//! picked or dropped, a whole folder included), and reading its files: what
+//! the model needs in memory first (from `config.json` or the GGUF header,
+//! [`MemoryNeed`]), shown and checked against the page's [`Limit`] before any
+//! weights are downloaded or read.
 
-use std::rc::Rc;
+use std::cell::Cell;
 
 use serde::Deserialize;
+use tinyeval_core::config::ModelConfig;
+use tinyeval_core::file_bytes::{FileBytes, PIECE_BYTES};
+use tinyeval_core::memory::MemoryNeed;
 use tinyeval_core::{Device, LanguageModel, ModelFiles};
-use wasm_bindgen::{JsCast, JsValue};
-use wasm_bindgen_futures::JsFuture;
 
-use crate::browser::fetch::{fetch_bytes, fetch_cached, fetch_optional, js_error, read_file};
-use crate::memory::{Limit, declared_parameters, needed};
+use crate::browser::fetch::{Check, Download, fetch_bytes, fetch_cached, fetch_optional, read_pieces};
+use crate::memory::{Limit, gguf_file_need, gguf_need, next_header_try};
+pub use crate::model_files::{ChosenFile, Dropped, chosen_files};
 
 /// The bundled model the page opens with, when the site has it.
 pub const PREFERRED_MODEL: &str = "tinyhelen-1m";
@@ -44,11 +49,12 @@ pub fn default_model(models: &[BuiltinModel]) -> Option<&BuiltinModel> {
     models.iter().find(|m| m.name == PREFERRED_MODEL).or(models.first())
 }
 
-/// A file the user picked or dropped: its path relative to the chosen folder, and its bytes.
+/// A file read into memory (a task's data, a corpus, Leaner-Eval's files):
+/// its path relative to the chosen folder, or its URL, and its bytes.
 #[derive(Clone)]
 pub struct LocalFile {
     pub path: String,
-    pub bytes: Rc<Vec<u8>>,
+    pub bytes: std::rc::Rc<Vec<u8>>,
 }
 
 #[derive(Clone)]
@@ -58,7 +64,8 @@ pub enum ModelSource {
     /// safetensors weights, or the URL of a `.gguf` file. Relative URLs are
     /// resolved against the page.
     Url(String),
-    Local(Vec<LocalFile>),
+    /// Files picked or dropped, read when the model loads.
+    Local(Vec<ChosenFile>),
 }
 
 impl ModelSource {
@@ -76,7 +83,7 @@ impl ModelSource {
         match self {
             ModelSource::Builtin(name) => name.clone(),
             ModelSource::Url(url) => url.clone(),
-            ModelSource::Local(files) => match files.iter().find(|f| f.path.to_lowercase().ends_with(".gguf")) {
+            ModelSource::Local(files) => match files.iter().find(|f| is_gguf_name(&f.path)) {
                 Some(f) => base_name(&f.path).to_string(),
                 None => files
                     .first()
@@ -91,6 +98,10 @@ fn base_name(path: &str) -> &str {
     path.rsplit('/').next().unwrap_or(path)
 }
 
+fn is_gguf_name(path: &str) -> bool {
+    path.to_lowercase().ends_with(".gguf")
+}
+
 /// A download in progress: which file, bytes so far, and the total when known.
 #[derive(Clone, Debug, PartialEq)]
 pub struct DownloadProgress {
@@ -99,72 +110,126 @@ pub struct DownloadProgress {
     pub total: Option<u64>,
 }
 
+/// What loading reports as it goes.
+#[derive(Clone, Debug, PartialEq)]
+pub enum LoadEvent {
+    Download(DownloadProgress),
+    /// What the model needs in memory, against the page's limit
+    /// ([`Limit::explain`]), known before its weights are read.
+    Need(String),
+}
+
 /// A loaded model, and whether every file came from the browser's cache.
 pub struct Loaded {
     pub model: LanguageModel,
     pub from_cache: bool,
 }
 
-pub async fn load_model(source: &ModelSource, device: &Device, on_progress: &dyn Fn(DownloadProgress)) -> Result<Loaded, String> {
+pub async fn load_model(source: &ModelSource, device: &Device, on_event: &dyn Fn(LoadEvent)) -> Result<Loaded, String> {
+    let limit = Limit::here();
+    // Shows the need, then refuses it if it does not fit.
+    let need = |name: &str, file: &str, n: &MemoryNeed| -> Result<(), String> {
+        on_event(LoadEvent::Need(limit.explain(name, n)));
+        limit.check(file, n)
+    };
     match source {
-        ModelSource::Builtin(name) => load_bundled(name, device).await,
-        ModelSource::Url(url) => load_url(url, device, on_progress).await,
-        ModelSource::Local(files) => load_local(&source.describe(), files, device),
+        ModelSource::Builtin(name) => load_bundled(name, device, &need).await,
+        ModelSource::Url(url) => load_url(url, device, &limit, &|p| on_event(LoadEvent::Download(p)), &need).await,
+        ModelSource::Local(files) => load_local(&source.describe(), files, device, &need).await,
     }
 }
 
+/// `need(model name, file to name in an error, need)`: shows the need and checks it.
+type NeedCheck<'a> = dyn Fn(&str, &str, &MemoryNeed) -> Result<(), String> + 'a;
+
 /// A bundled model: served with the site, so no cache and no progress.
-async fn load_bundled(name: &str, device: &Device) -> Result<Loaded, String> {
+async fn load_bundled(name: &str, device: &Device, need: &NeedCheck<'_>) -> Result<Loaded, String> {
     let base = format!("models/{name}/");
+    let weights = format!("{base}model.safetensors");
     let files = ModelFiles {
         name: name.to_string(),
         config_json: fetch_bytes(&format!("{base}config.json")).await?,
         tokenizer_json: fetch_bytes(&format!("{base}tokenizer.json")).await?,
         tokenizer_config_json: fetch_optional(&format!("{base}tokenizer_config.json")).await?,
-        safetensors: vec![(format!("{base}model.safetensors"), fetch_bytes(&format!("{base}model.safetensors")).await?)],
+        safetensors: vec![(weights.clone(), fetch_bytes(&weights).await?)],
     };
+    let config = ModelConfig::from_json(&format!("{name}/config.json"), &files.config_json).map_err(|e| e.to_string())?;
+    need(name, &weights, &MemoryNeed::of_config(&config, files.safetensors[0].1.len() as u64))?;
     let model = LanguageModel::load(files, device).map_err(|e| e.to_string())?;
     Ok(Loaded { model, from_cache: false })
 }
 
-/// A model by URL: `config.json` first, so a model too large for the page
-/// (its declared parameters, then each weight file's `Content-Length`) is
-/// refused before its weights are downloaded.
-async fn load_url(url: &str, device: &Device, on_progress: &dyn Fn(DownloadProgress)) -> Result<Loaded, String> {
-    let all_cached = std::cell::Cell::new(true);
-    let limit = Limit::here();
-    // `check(declared size)` may refuse a file before its body is read.
-    let get = async |url: String, required: bool, check: &dyn Fn(Option<u64>) -> Result<(), String>| -> Result<Option<Vec<u8>>, String> {
+/// A model by URL: a GGUF file's header or a folder's `config.json` first,
+/// so that a model too large for the page is refused before its weights are
+/// downloaded (a GGUF as soon as its header has come in; a folder's weights
+/// from their `Content-Length`).
+async fn load_url(url: &str, device: &Device, limit: &Limit, on_progress: &dyn Fn(DownloadProgress), need: &NeedCheck<'_>) -> Result<Loaded, String> {
+    let all_cached = Cell::new(true);
+    // The file in pieces of `piece_len` bytes (one piece if `None`).
+    let get_pieces = async |url: String, required: bool, check: &Check<'_>, piece_len: Option<usize>| -> Result<Option<Vec<Vec<u8>>>, String> {
         let file = base_name(&url).to_string();
         let report = |done, total| on_progress(DownloadProgress { file: file.clone(), done, total });
-        match fetch_cached(&url, &report, check).await? {
+        match fetch_cached(&url, &report, check, piece_len).await? {
             Some(d) => {
                 all_cached.set(all_cached.get() && d.from_cache);
-                Ok(Some(d.bytes))
+                Ok(Some(d.pieces))
             }
             None if required => Err(format!("{url}: HTTP 404 Not Found")),
             None => Ok(None),
         }
     };
-    let any_size = |_: Option<u64>| -> Result<(), String> { Ok(()) };
-    if url.to_lowercase().ends_with(".gguf") {
-        // The file itself, and its weights as tensors at least as large.
-        let check = |size: Option<u64>| size.map_or(Ok(()), |s| limit.check(url, 2.0 * s as f64, true));
-        let bytes = get(url.to_string(), true, &check).await?.unwrap_or_default();
-        limit.check(url, 2.0 * bytes.len() as f64, true)?;
+    let get = async |url: String, required: bool, check: &Check<'_>| -> Result<Option<Vec<u8>>, String> {
+        let pieces = get_pieces(url, required, check, None).await?;
+        Ok(pieces.map(|p| Download { pieces: p, from_cache: false }.bytes()))
+    };
+    let any_size = |_: Option<u64>, _: &[u8]| -> Result<bool, String> { Ok(true) };
+    if is_gguf_name(url) {
+        let tried_at = Cell::new(0u64);
+        let check = |size: Option<u64>, prefix: &[u8]| -> Result<bool, String> {
+            let Some(size) = size else {
+                // No declared length: the header is read after the download.
+                return Ok(true);
+            };
+            if prefix.is_empty() {
+                // Before the header: the file, and its weights at least as large.
+                limit.check_at_least(url, size.saturating_mul(2))?;
+                return Ok(false);
+            }
+            if (prefix.len() as u64) < next_header_try(tried_at.get()) && (prefix.len() as u64) < size {
+                return Ok(false);
+            }
+            tried_at.set(prefix.len() as u64);
+            match gguf_need(url, prefix, size)? {
+                Some(n) => need(url, url, &n).map(|()| true),
+                None => Ok(false),
+            }
+        };
+        let pieces = get_pieces(url.to_string(), true, &check, Some(PIECE_BYTES)).await?.unwrap_or_default();
+        let bytes = FileBytes::from_pieces(pieces);
+        if tried_at.get() == 0 {
+            // Nothing declared its size: the header now, before the weights are built.
+            if let Some(n) = gguf_need(url, &bytes.prefix(64 << 20), bytes.len())? {
+                need(url, url, &n)?;
+            }
+        }
         let model = LanguageModel::load_gguf(url.to_string(), bytes, device).map_err(|e| e.to_string())?;
         return Ok(Loaded { model, from_cache: all_cached.get() });
     }
     let base = if url.ends_with('/') { url.to_string() } else { format!("{url}/") };
+    let name = base.trim_end_matches('/').to_string();
     let config_url = format!("{base}config.json");
     let config_json = get(config_url.clone(), true, &any_size).await?.unwrap_or_default();
-    let params = declared_parameters(&config_url, &config_json).unwrap_or(0.0);
-    limit.check(&config_url, needed(0, params), false)?;
+    // A configuration core cannot run is reported now, before its weights are downloaded.
+    let config = ModelConfig::from_json(&config_url, &config_json).map_err(|e| e.to_string())?;
+    limit.check(&config_url, &MemoryNeed::of_config(&config, 0))?;
     // Weight bytes so far (earlier shards), for each next file's check.
-    let weights_so_far = std::cell::Cell::new(0u64);
-    let fits = |file: &str, size: Option<u64>| size.map_or(Ok(()), |s| limit.check(file, needed(weights_so_far.get() + s, params), false));
+    let weights_so_far = Cell::new(0u64);
+    let fits = |file: &str, size: Option<u64>| match size {
+        Some(s) => need(&name, file, &MemoryNeed::of_config(&config, weights_so_far.get() + s)).map(|()| true),
+        None => Ok(true),
+    };
     let single = format!("{base}model.safetensors");
-    let single_bytes = get(single.clone(), false, &|size: Option<u64>| fits(&single, size)).await?;
+    let single_bytes = get(single.clone(), false, &|size: Option<u64>, _: &[u8]| fits(&single, size)).await?;
     let safetensors = match single_bytes {
         Some(bytes) => vec![(single, bytes)],
         None => {
@@ -175,9 +240,9 @@ async fn load_url(url: &str, device: &Device, on_progress: &dyn Fn(DownloadProgr
             let names = tinyeval_core::weights::SafetensorsWeights::shard_names_from_index(&index_url, &index)
                 .map_err(|e| e.to_string())?;
             let mut shards = Vec::with_capacity(names.len());
-            for name in names {
-                let shard = format!("{base}{name}");
-                let bytes = get(shard.clone(), true, &|size: Option<u64>| fits(&shard, size)).await?.unwrap_or_default();
+            for shard_name in names {
+                let shard = format!("{base}{shard_name}");
+                let bytes = get(shard.clone(), true, &|size: Option<u64>, _: &[u8]| fits(&shard, size)).await?.unwrap_or_default();
                 weights_so_far.set(weights_so_far.get() + bytes.len() as u64);
                 shards.push((shard, bytes));
             }
@@ -185,7 +250,7 @@ async fn load_url(url: &str, device: &Device, on_progress: &dyn Fn(DownloadProgr
         }
     };
     let files = ModelFiles {
-        name: base.trim_end_matches('/').to_string(),
+        name,
         config_json,
         tokenizer_json: get(format!("{base}tokenizer.json"), true, &any_size).await?.unwrap_or_default(),
         tokenizer_config_json: get(format!("{base}tokenizer_config.json"), false, &any_size).await?,
@@ -195,36 +260,16 @@ async fn load_url(url: &str, device: &Device, on_progress: &dyn Fn(DownloadProgr
     Ok(Loaded { model, from_cache: all_cached.get() })
 }
 
-/// Refuses files the user chose before they are read into memory: the weight
-/// files' sizes and the parameters `config.json` declares (read first, it is
-/// small) against [`Limit::here`]. A `config.json` that does not parse is left
-/// for loading to report.
-pub async fn check_chosen_files(files: &[web_sys::File]) -> Result<(), String> {
-    let limit = Limit::here();
-    let is_weights = |f: &web_sys::File| {
-        let n = f.name().to_lowercase();
-        n.ends_with(".safetensors") || n.ends_with(".gguf")
-    };
-    if let Some(gguf) = files.iter().find(|f| f.name().to_lowercase().ends_with(".gguf")) {
-        return limit.check(&gguf.name(), 2.0 * gguf.size(), true);
-    }
-    let weights: f64 = files.iter().filter(|&f| is_weights(f)).map(|f| f.size()).sum();
-    let params = match files.iter().find(|f| f.name() == "config.json") {
-        // A config.json of more than 1 MiB is not one; loading says so.
-        Some(c) if c.size() <= 1048576.0 => declared_parameters(&c.name(), &read_file(c).await?).unwrap_or(0.0),
-        _ => 0.0,
-    };
-    let named = files.iter().find(|&f| is_weights(f)).map(|f| f.name()).unwrap_or_else(|| "config.json".into());
-    limit.check(&named, needed(weights as u64, params), false)
-}
-
-/// Files picked or dropped: one `.gguf` file, or a Hugging Face folder's files.
-fn load_local(name: &str, files: &[LocalFile], device: &Device) -> Result<Loaded, String> {
+/// Files picked or dropped: one `.gguf` file (its header read first, then
+/// the file), or a Hugging Face folder's files (`config.json` first). Each
+/// file is read once, into the buffer core takes over.
+async fn load_local(name: &str, files: &[ChosenFile], device: &Device, need: &NeedCheck<'_>) -> Result<Loaded, String> {
     let find = |file: &str| files.iter().find(|f| base_name(&f.path) == file);
-    let limit = Limit::here();
-    if let Some(gguf) = files.iter().find(|f| f.path.to_lowercase().ends_with(".gguf")) {
-        limit.check(&gguf.path, 2.0 * gguf.bytes.len() as f64, true)?;
-        let model = LanguageModel::load_gguf(gguf.path.clone(), gguf.bytes.to_vec(), device).map_err(|e| e.to_string())?;
+    if let Some(gguf) = files.iter().find(|f| is_gguf_name(&f.path)) {
+        need(&gguf.path, &gguf.path, &gguf_file_need(&gguf.path, &gguf.file).await?)?;
+        // In pieces, which loading frees as it reads the tensors in them.
+        let pieces = read_pieces(&gguf.file, PIECE_BYTES as u64).await?;
+        let model = LanguageModel::load_gguf(gguf.path.clone(), FileBytes::from_pieces(pieces), device).map_err(|e| e.to_string())?;
         return Ok(Loaded { model, from_cache: false });
     }
     let names: Vec<&str> = files.iter().map(|f| base_name(&f.path)).collect();
@@ -234,138 +279,32 @@ fn load_local(name: &str, files: &[LocalFile], device: &Device) -> Result<Loaded
             if names.is_empty() { "no files".to_string() } else { names.join(", ") }
         )
     };
-    let safetensors = match find("model.safetensors") {
-        Some(f) => vec![(f.path.clone(), f.bytes.to_vec())],
+    let weights: Vec<&ChosenFile> = match find("model.safetensors") {
+        Some(f) => vec![f],
         None => {
             let index = find("model.safetensors.index.json").ok_or_else(|| missing("model.safetensors"))?;
-            let shard_names = tinyeval_core::weights::SafetensorsWeights::shard_names_from_index(&index.path, &index.bytes)
+            let shard_names = tinyeval_core::weights::SafetensorsWeights::shard_names_from_index(&index.path, &index.read().await?)
                 .map_err(|e| e.to_string())?;
-            shard_names
-                .iter()
-                .map(|s| find(s).map(|f| (f.path.clone(), f.bytes.to_vec())).ok_or_else(|| missing(s)))
-                .collect::<Result<Vec<_>, _>>()?
+            shard_names.iter().map(|s| find(s).ok_or_else(|| missing(s))).collect::<Result<Vec<_>, _>>()?
         }
     };
-    let config = find("config.json").ok_or_else(|| missing("config.json"))?;
-    let params = declared_parameters(&config.path, &config.bytes).unwrap_or(0.0);
-    let weight_bytes: u64 = safetensors.iter().map(|(_, b)| b.len() as u64).sum();
-    let named = safetensors.first().map_or(config.path.as_str(), |(path, _)| path.as_str());
-    limit.check(named, needed(weight_bytes, params), false)?;
-    let files = ModelFiles {
-        name: name.to_string(),
-        config_json: config.bytes.to_vec(),
-        tokenizer_json: find("tokenizer.json").ok_or_else(|| missing("tokenizer.json"))?.bytes.to_vec(),
-        tokenizer_config_json: find("tokenizer_config.json").map(|f| f.bytes.to_vec()),
-        safetensors,
+    let config_file = find("config.json").ok_or_else(|| missing("config.json"))?;
+    let config_json = config_file.read().await?;
+    // Named as LanguageModel::load names it, so either reports a bad config alike.
+    let config = ModelConfig::from_json(&format!("{name}/config.json"), &config_json).map_err(|e| e.to_string())?;
+    let first = weights.first().ok_or_else(|| missing("model.safetensors"))?;
+    let weight_bytes = weights.iter().map(|f| f.size()).sum();
+    need(name, &first.path, &MemoryNeed::of_config(&config, weight_bytes))?;
+    let tokenizer_json = find("tokenizer.json").ok_or_else(|| missing("tokenizer.json"))?.read().await?;
+    let tokenizer_config_json = match find("tokenizer_config.json") {
+        Some(f) => Some(f.read().await?),
+        None => None,
     };
+    let mut safetensors = Vec::with_capacity(weights.len());
+    for f in weights {
+        safetensors.push((f.path.clone(), f.read().await?));
+    }
+    let files = ModelFiles { name: name.to_string(), config_json, tokenizer_json, tokenizer_config_json, safetensors };
     let model = LanguageModel::load(files, device).map_err(|e| e.to_string())?;
     Ok(Loaded { model, from_cache: false })
-}
-
-/// Whether a file in a dropped folder is one a model is loaded from (other
-/// files, such as a model card or PyTorch weights, are not read).
-fn is_model_file(name: &str) -> bool {
-    let lower = name.to_lowercase();
-    matches!(lower.as_str(), "config.json" | "tokenizer.json" | "tokenizer_config.json" | "model.safetensors.index.json")
-        || lower.ends_with(".safetensors")
-        || lower.ends_with(".gguf")
-}
-
-/// What was dropped onto a model slot, taken from the drop event while the
-/// browser still lets it be read (it empties the `DataTransfer` afterwards):
-/// folders and files as file-system entries, or plain files where the browser
-/// gives no entry (a `DataTransfer` made by a script).
-pub struct Dropped {
-    entries: Vec<web_sys::FileSystemEntry>,
-    files: Vec<web_sys::File>,
-}
-
-impl Dropped {
-    /// Takes the drop's items; call it inside the drop event's handler.
-    pub fn take(data: &web_sys::DataTransfer) -> Self {
-        let items = data.items();
-        let mut dropped = Dropped { entries: Vec::new(), files: Vec::new() };
-        for item in (0..items.length()).filter_map(|i| items.get(i)).filter(|item| item.kind() == "file") {
-            match item.webkit_get_as_entry() {
-                Ok(Some(entry)) => dropped.entries.push(entry),
-                _ => dropped.files.extend(item.get_as_file().ok().flatten()),
-            }
-        }
-        dropped
-    }
-
-    /// Reads the dropped files, and the model files at the top of each dropped folder.
-    pub async fn read(self) -> Result<Vec<LocalFile>, String> {
-        // Dropped files (not folders) are refused before they are read when too large.
-        check_chosen_files(&self.files).await?;
-        let mut out = Vec::new();
-        for file in &self.files {
-            out.push(LocalFile { path: file.name(), bytes: Rc::new(read_file(file).await?) });
-        }
-        for entry in &self.entries {
-            // Chromium's entries are `DirectoryEntry`/`FileEntry` objects: ask, rather than test the class.
-            if entry.is_directory() {
-                let dir: &web_sys::FileSystemDirectoryEntry = entry.unchecked_ref();
-                let before = out.len();
-                for child in directory_entries(dir).await? {
-                    if child.is_file() && is_model_file(&child.name()) {
-                        out.push(read_entry(child.unchecked_ref()).await?);
-                    }
-                }
-                if out.len() == before {
-                    return Err(format!(
-                        "{}: no model files in this folder (a Hugging Face model folder has config.json, tokenizer.json and model.safetensors; or drop a .gguf file)",
-                        entry.name()
-                    ));
-                }
-            } else if entry.is_file() {
-                out.push(read_entry(entry.unchecked_ref()).await?);
-            }
-        }
-        if out.is_empty() {
-            return Err("nothing to read: drop a .gguf file, or a model folder (config.json, tokenizer.json, model.safetensors) or its files".into());
-        }
-        Ok(out)
-    }
-}
-
-/// Waits for a callback-style file-system call: `call(on_success, on_error)`.
-async fn callback_result(call: impl FnOnce(&js_sys::Function, &js_sys::Function)) -> Result<JsValue, JsValue> {
-    let mut call = Some(call);
-    let promise = js_sys::Promise::new(&mut |resolve, reject| {
-        if let Some(call) = call.take() {
-            call(&resolve, &reject);
-        }
-    });
-    JsFuture::from(promise).await
-}
-
-/// Every entry of a folder (`readEntries` gives them a batch at a time, then an empty batch).
-async fn directory_entries(dir: &web_sys::FileSystemDirectoryEntry) -> Result<Vec<web_sys::FileSystemEntry>, String> {
-    let reader = dir.create_reader();
-    let mut all = Vec::new();
-    loop {
-        let batch = callback_result(|ok, err| {
-            if let Err(e) = reader.read_entries_with_callback_and_callback(ok, err) {
-                let _ = err.call1(&JsValue::NULL, &e);
-            }
-        })
-        .await
-        .map_err(|e| format!("{}: cannot list the folder ({})", dir.name(), js_error(&e)))?;
-        let batch: js_sys::Array = batch.unchecked_into();
-        if batch.length() == 0 {
-            return Ok(all);
-        }
-        all.extend(batch.iter().map(|e| e.unchecked_into::<web_sys::FileSystemEntry>()));
-    }
-}
-
-/// A file of a dropped folder, with its path inside the drop (`tinyhelen-1m/config.json`).
-async fn read_entry(entry: &web_sys::FileSystemFileEntry) -> Result<LocalFile, String> {
-    let path = entry.full_path().trim_start_matches('/').to_string();
-    let file: web_sys::File = callback_result(|ok, err| entry.file_with_callback_and_callback(ok, err))
-        .await
-        .map_err(|e| format!("{path}: cannot read it ({})", js_error(&e)))?
-        .unchecked_into();
-    Ok(LocalFile { path, bytes: Rc::new(read_file(&file).await?) })
 }

@@ -12,7 +12,12 @@ use tinyeval_core::LanguageModel;
 use crate::backend::{Backend, BackendKind};
 use crate::backend_probe;
 use crate::export::RunSummary;
-use crate::model_loading::{BuiltinModel, DownloadProgress, Loaded, ModelSource, load_model};
+use crate::model_loading::{BuiltinModel, DownloadProgress, LoadEvent, Loaded, ModelSource, load_model};
+
+/// The largest model (its f32 weights) loaded on the CPU as well as on
+/// WebGPU to time which is faster: a second copy of a larger one would double
+/// what the page holds (SmolLM2-135M's 513 MiB is timed; a 0.5B model's 1.8 GiB is not).
+const MEASURE_AT_MOST_BYTES: u64 = 1 << 30;
 
 #[derive(Clone)]
 pub enum ModelState {
@@ -32,6 +37,8 @@ pub struct ModelSlot {
     pub note: RwSignal<String>,
     /// Why the last load failed, while the model loaded before it stays in use.
     pub error: RwSignal<Option<String>>,
+    /// What the last model asked for needs in memory, shown before its weights are read.
+    pub need: RwSignal<Option<String>>,
 }
 
 impl ModelSlot {
@@ -42,6 +49,7 @@ impl ModelSlot {
             download: RwSignal::new(None),
             note: RwSignal::new(String::new()),
             error: RwSignal::new(None),
+            need: RwSignal::new(None),
         }
     }
 
@@ -142,8 +150,12 @@ impl AppState {
             slot.state.set(ModelState::Loading(format!("loading {}…", source.describe())));
             slot.note.set(String::new());
             slot.error.set(None);
-            let on_progress = move |p: DownloadProgress| slot.download.set(Some(p));
-            let loaded = load_model(&source, &chosen.device, &on_progress).await;
+            slot.need.set(None);
+            let on_event = move |e: LoadEvent| match e {
+                LoadEvent::Download(p) => slot.download.set(Some(p)),
+                LoadEvent::Need(n) => slot.need.set(Some(n)),
+            };
+            let loaded = load_model(&source, &chosen.device, &on_event).await;
             slot.download.set(None);
             let loaded = match loaded {
                 Ok(l) if self.measure_backend.get_untracked() => {
@@ -179,9 +191,19 @@ impl AppState {
 impl AppState {
     /// Loads `source` on the CPU too, times the probe on both devices, makes
     /// the faster the page's backend and returns the model loaded there. If the
-    /// CPU copy cannot be made or timed, WebGPU stays, saying why.
+    /// CPU copy cannot be made or timed, WebGPU stays, saying why; so it does
+    /// for a large model, which is not loaded a second time just to be timed.
     async fn keep_faster_backend(self, source: &ModelSource, gpu: Backend, on_gpu: Loaded) -> Loaded {
         let BackendKind::WebGpu { adapter } = gpu.kind.clone() else { return on_gpu };
+        let weights = tinyeval_core::memory::MemoryNeed::of_config(&on_gpu.model.config, 0).weight_bytes;
+        if weights > MEASURE_AT_MOST_BYTES {
+            let note = format!(
+                "not timed against the CPU: its weights take {} as f32, too much to hold a second copy for that; ?backend=cpu uses the CPU",
+                tinyeval_core::memory::format_bytes(weights)
+            );
+            self.backend.set(Some(Backend { measured: Some(note), ..gpu }));
+            return on_gpu;
+        }
         let cpu = Backend::cpu(String::new());
         let measured = async {
             let on_cpu = load_model(source, &cpu.device, &|_| {}).await?;

@@ -82,6 +82,12 @@ enum Command {
     },
     /// Lists the models bundled with the site (public/models); `--model NAME` accepts their names.
     Models,
+    /// What loading a model needs in memory (its file and its weights as f32), from its config.json or GGUF header alone; prints JSON.
+    Memory {
+        /// A Hugging Face model folder, a .gguf file, or a bundled model's name.
+        #[arg(long)]
+        model: PathBuf,
+    },
     /// Scoring throughput (tokens/s) of `batch_size` seeded random sequences of `seq_len` tokens; prints JSON.
     Bench(bench::BenchArgs),
     /// Evaluates a model on tasks and groups (lm-eval-harness's `run`, same flags and output files).
@@ -147,13 +153,31 @@ fn builtin_models_dir() -> PathBuf {
 /// Loads `--model`: a model folder or .gguf path, or the name of a bundled
 /// model (`tinyhelen-1m`) when no such path exists.
 pub(crate) fn load_model(path: &Path, device: &Device) -> Result<LanguageModel> {
+    Ok(LanguageModel::load_path(&model_path(path), device)?)
+}
+
+/// `--model`'s path: as given, or a bundled model's folder for its name.
+fn model_path(path: &Path) -> PathBuf {
     let bundled = builtin_models_dir().join(path);
-    let path = if !path.exists() && path.components().count() == 1 && bundled.join("config.json").exists() {
+    if !path.exists() && path.components().count() == 1 && bundled.join("config.json").exists() {
         bundled
     } else {
         path.to_path_buf()
-    };
-    Ok(LanguageModel::load_path(&path, device)?)
+    }
+}
+
+/// `tinyeval memory`: core's [`MemoryNeed`](tinyeval_core::memory::MemoryNeed) as JSON.
+fn print_memory_need(path: &Path) -> Result<()> {
+    let need = tinyeval_core::memory::MemoryNeed::of_path(&model_path(path))?;
+    let out = serde_json::json!({
+        "model": path.display().to_string(),
+        "file_bytes": need.file_bytes,
+        "weight_bytes": need.weight_bytes,
+        "total_bytes": need.total(),
+        "description": need.describe(),
+    });
+    println!("{out}");
+    Ok(())
 }
 
 fn list_builtin_models() -> Result<()> {
@@ -247,6 +271,7 @@ fn main() -> Result<()> {
             eprintln!("[{} new tokens; stopped: {}]", generation.tokens.len(), generation.stop_reason);
         }
         Command::Models => list_builtin_models()?,
+        Command::Memory { model } => print_memory_need(&model)?,
         Command::Bench(args) => bench::run(args)?,
         Command::Detect(args) => detect::run(args)?,
         Command::Overlap(args) => contamination::overlap(args)?,

@@ -49,6 +49,33 @@ pub fn read_model_file(path: &Path) -> Result<Vec<u8>> {
     read_capped(path, MAX_MODEL_FILE_BYTES)
 }
 
+/// A model file as [`read_model_file`] reads it, in pieces of
+/// [`PIECE_BYTES`](crate::file_bytes::PIECE_BYTES) that loading frees as it
+/// goes ([`FileBytes`](crate::file_bytes::FileBytes)).
+pub fn read_model_pieces(path: &Path) -> Result<crate::file_bytes::FileBytes> {
+    let name = path.display().to_string();
+    let meta = std::fs::metadata(path).map_err(|e| Error::bad_file(&name, e))?;
+    if !meta.is_file() {
+        return Err(Error::bad_file(&name, "is not a regular file (a model must be a file or a folder)"));
+    }
+    if meta.len() > MAX_MODEL_FILE_BYTES {
+        return Err(too_large(&name, MAX_MODEL_FILE_BYTES));
+    }
+    let mut file = std::fs::File::open(path).map_err(|e| Error::bad_file(&name, e))?;
+    let mut pieces = Vec::new();
+    let mut left = meta.len();
+    while left > 0 {
+        let mut piece = Vec::with_capacity(left.min(crate::file_bytes::PIECE_BYTES as u64) as usize);
+        (&mut file).take(piece.capacity() as u64).read_to_end(&mut piece).map_err(|e| Error::bad_file(&name, e))?;
+        if piece.is_empty() {
+            break; // the file shrank while it was read: the parser reports what is missing
+        }
+        left = left.saturating_sub(piece.len() as u64);
+        pieces.push(piece);
+    }
+    Ok(crate::file_bytes::FileBytes::from_pieces(pieces))
+}
+
 /// A data file: as [`read_capped`] with [`MAX_DATA_FILE_BYTES`].
 pub fn read_data_file(path: &Path) -> Result<Vec<u8>> {
     read_capped(path, MAX_DATA_FILE_BYTES)

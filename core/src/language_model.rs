@@ -8,6 +8,7 @@ use crate::config::ModelConfig;
 use crate::error::Result;
 #[cfg(not(target_family = "wasm"))]
 use crate::error::Error;
+use crate::file_bytes::FileBytes;
 use crate::gguf::GgufFile;
 use crate::model::Decoder;
 use crate::scoring::{ScoreRequest, TokenScores, rolling_windows, score_batch};
@@ -112,9 +113,11 @@ impl LanguageModel {
         })
     }
 
-    /// Loads a model from the bytes of one `.gguf` file; `name` is shown to
-    /// the user and in errors.
-    pub fn load_gguf(name: impl Into<String>, bytes: Vec<u8>, device: &Device) -> Result<Self> {
+    /// Loads a model from the bytes of one `.gguf` file (a `Vec<u8>`, or
+    /// [`FileBytes`] in pieces, freed as the tensors in them are read, which
+    /// spares holding the whole file and every f32 weight at once); `name` is
+    /// shown to the user and in errors.
+    pub fn load_gguf(name: impl Into<String>, bytes: impl Into<FileBytes>, device: &Device) -> Result<Self> {
         let name = name.into();
         let gguf = GgufFile::parse(name.clone(), bytes)?;
         let config = gguf.model_config()?;
@@ -138,8 +141,8 @@ impl LanguageModel {
             return Self::load(ModelFiles::from_dir(path)?, device);
         }
         let name = path.display().to_string();
-        let bytes = crate::files::read_model_file(path)?;
-        if !crate::gguf::is_gguf(&bytes) {
+        let bytes = crate::files::read_model_pieces(path)?;
+        if !crate::gguf::is_gguf(&bytes.prefix(4)) {
             return Err(Error::bad_file(name, "neither a model folder nor a GGUF file"));
         }
         Self::load_gguf(name, bytes, device)

@@ -6,6 +6,7 @@ pub mod config;
 pub mod contamination;
 pub mod detection;
 pub mod error;
+pub mod file_bytes;
 #[cfg(not(target_family = "wasm"))]
 pub mod files;
 #[cfg(not(target_family = "wasm"))]
@@ -15,6 +16,7 @@ pub mod gguf;
 pub mod jsonl;
 pub mod judge;
 pub mod language_model;
+pub mod memory;
 mod lbfgs;
 pub mod leaner_eval;
 pub mod membership;

@@ -2,11 +2,13 @@
 // second (reference) model loads beside it; a model folder's files can be
 // picked, a folder chosen or files dropped; a URL downloads with a progress
 // bar into the browser's cache, so the next visit reads it without
-// downloading; bad files name the file and keep the loaded model.
+// downloading; bad files name the file and keep the loaded model; what a model
+// needs in memory is shown before its weights are read, as `tinyeval memory`
+// computes it.
 import fs from 'node:fs';
 import http from 'node:http';
 import path from 'node:path';
-import { test, expect, demoModel, openTab, defaultModelName, firstBundledName, backends, openReady } from './fixtures.js';
+import { test, expect, demoModel, openTab, defaultModelName, firstBundledName, backends, openReady, repoRoot, runCli } from './fixtures.js';
 
 const demoFiles = ['config.json', 'tokenizer.json', 'tokenizer_config.json', 'model.safetensors'];
 
@@ -169,4 +171,32 @@ test('the download progress bar shows while a large file comes in', async ({ pag
   } finally {
     await new Promise((r) => server.close(r));
   }
+});
+
+test('shows what a model needs in memory before loading it (file + weights as f32), as tinyeval memory computes it', async ({ page, watched }) => {
+  await page.goto('/?backend=cpu');
+  await expect(page.getByTestId('model-status').locator('[data-ready="true"]')).toBeVisible();
+  const memory = page.getByTestId('target-memory');
+  const need = (model) => JSON.parse(runCli(['memory', '--model', model]));
+  // The bundled model the page opened with.
+  await expect(memory).toContainText(`${defaultModelName} needs ${need(defaultModelName).description}; this page can use at most`);
+
+  // A quantized GGUF by URL: its weights take several times the file as f32.
+  const gguf = path.join(repoRoot, 'core', 'tests', 'fixtures', 'gguf', 'llama-k-q4_k_m.gguf');
+  const expected = need(gguf);
+  expect(expected.weight_bytes).toBeGreaterThan(3 * expected.file_bytes);
+  const url = new URL('fixtures/gguf/llama-k-q4_k_m.gguf', page.url()).href;
+  await page.getByTestId('model-url').fill(url);
+  await page.getByTestId('load-button').click();
+  await expect(page.getByTestId('model-status').locator('[data-ready="true"]')).toContainText(url);
+  const escaped = `${url} needs ${expected.description}; this page can use at most`.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+  await expect(memory).toHaveText(new RegExp(`^${escaped} [\\d.]+ GiB \\(the (largest WebAssembly heap|memory this device reports)\\)$`));
+
+  // The same file picked, and a model folder's files picked.
+  await page.getByTestId('target-files').setInputFiles(gguf);
+  await expect(page.getByTestId('target-note')).toHaveText(/read from your files/);
+  await expect(memory).toContainText(`llama-k-q4_k_m.gguf needs ${expected.description}`);
+  await page.getByTestId('target-files').setInputFiles(demoFiles.map((f) => path.join(demoModel, f)));
+  await expect(page.getByTestId('model-status').locator('[data-ready="true"]')).toContainText('vocabulary 2000');
+  await expect(memory).toContainText(`needs ${need(demoModel).description}`);
 });

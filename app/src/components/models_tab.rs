@@ -7,10 +7,9 @@ use leptos::task::spawn_local;
 use wasm_bindgen::JsCast;
 
 use super::{AppState, ModelSlot, ModelState};
-use crate::browser::files::read_input_files;
 use crate::backend::{Backend, BackendKind, webgpu_exists};
 use crate::browser::fetch::clear_cache;
-use crate::model_loading::{Dropped, LocalFile, ModelSource, check_chosen_files};
+use crate::model_loading::{ChosenFile, Dropped, ModelSource, chosen_files};
 
 #[component]
 pub fn ModelsTab() -> impl IntoView {
@@ -107,7 +106,8 @@ fn ModelSlotView(model_slot: ModelSlot, title: &'static str) -> impl IntoView {
             state.load(slot, ModelSource::Builtin(name));
         }
     };
-    let load_files = move |files: Vec<LocalFile>| {
+    // Files are read when the model loads, after its memory need is checked.
+    let load_files = move |files: Vec<ChosenFile>| {
         if files.is_empty() {
             return;
         }
@@ -119,31 +119,10 @@ fn ModelSlotView(model_slot: ModelSlot, title: &'static str) -> impl IntoView {
         slot.error.set(None);
         local_error.set(Some(e));
     };
-    // A model too large for the page: refused before its files are read, as a failed load.
-    let refuse = move |e: String| {
-        local_error.set(None);
-        if matches!(slot.state.get_untracked(), ModelState::Ready(_)) {
-            slot.error.set(Some(e));
-        } else {
-            slot.state.set(ModelState::Failed(e));
-        }
-    };
     let on_files = move |ev: leptos::ev::Event| {
         let input: web_sys::HtmlInputElement = event_target(&ev);
-        let files = input.files();
-        spawn_local(async move {
-            let chosen: Vec<web_sys::File> = files.as_ref().map(|l| (0..l.length()).filter_map(|i| l.get(i)).collect()).unwrap_or_default();
-            if let Err(e) = check_chosen_files(&chosen).await {
-                refuse(e);
-                input.set_value("");
-                return;
-            }
-            match read_input_files(files).await {
-                Ok(f) => load_files(f),
-                Err(e) => fail_to_read(e),
-            }
-            input.set_value("");
-        });
+        load_files(chosen_files(input.files().as_ref()));
+        input.set_value("");
     };
     let on_drop = move |ev: leptos::ev::DragEvent| {
         ev.prevent_default();
@@ -153,7 +132,7 @@ fn ModelSlotView(model_slot: ModelSlot, title: &'static str) -> impl IntoView {
         }
         let Some(dropped) = ev.data_transfer().map(|d| Dropped::take(&d)) else { return };
         spawn_local(async move {
-            match dropped.read().await {
+            match dropped.files().await {
                 Ok(f) => load_files(f),
                 Err(e) => fail_to_read(e),
             }
@@ -172,6 +151,7 @@ fn ModelSlotView(model_slot: ModelSlot, title: &'static str) -> impl IntoView {
                 }}
             </div>
             <small data-testid=format!("{role}-note")>{move || slot.note.get()}</small>
+            {move || slot.need.get().map(|n| view! { <p class="memory-need" data-testid=format!("{role}-memory")><small>{n}</small></p> })}
             {move || slot.error.get().map(|e| view! {
                 <p class="error" role="alert" data-testid=format!("{role}-error")>{format!("Could not load: {e} (the model above is still loaded)")}</p>
             })}

@@ -9,7 +9,7 @@ use crate::model_limits::{
     MIN_BITS_PER_WEIGHT, check_dim, check_float,
 };
 
-use super::{ModelConfig, NormPlacement, Positions, QkNorm, RopeScaling};
+use super::{Architecture, ModelConfig, NormKind, NormPlacement, Positions, QkNorm, RopeScaling};
 
 impl ModelConfig {
     /// Checks a configuration as a whole; `file` names it. Field names are
@@ -152,23 +152,37 @@ impl ModelConfig {
         .map(|n| n as u64);
         let extras = &self.extras;
         let mlp = if self.gated_mlp { 3 } else { 2 } * h * ff;
+        // A LayerNorm has a bias beside its weight; an RMSNorm has none.
+        let norm = match self.norm {
+            NormKind::Layer => 2 * h,
+            NormKind::Rms => h,
+        };
         let norms = match extras.norm_placement {
-            NormPlacement::Pre | NormPlacement::Post => 2 * h,
-            NormPlacement::Sandwich => 4 * h,
+            NormPlacement::Pre | NormPlacement::Post => 2 * norm,
+            NormPlacement::Sandwich => 4 * norm,
         };
         let qk_norm = match extras.qk_norm {
             None => 0,
             Some(QkNorm::PerHead) => 2 * self.head_dim as u64,
             Some(QkNorm::Whole) => q + kv,
         };
-        let biases = u64::from(extras.qkv_bias) * (q + 2 * kv)
-            + u64::from(extras.attention_out_bias) * h
-            + u64::from(extras.mlp_bias) * (2 * ff + h);
+        // The GPT families' biases come with the architecture (as the decoder
+        // loads them); the Llama layout's are options.
+        let (qkv_bias, out_bias, mlp_bias) = match self.architecture {
+            Architecture::Gpt2 | Architecture::GptNeoX => (q + 2 * kv, h, ff + h),
+            Architecture::GptNeo => (0, h, ff + h),
+            _ => (
+                u64::from(extras.qkv_bias) * (q + 2 * kv),
+                u64::from(extras.attention_out_bias) * h,
+                u64::from(extras.mlp_bias) * (2 * ff + h),
+            ),
+        };
+        let biases = qkv_bias + out_bias + mlp_bias;
         let layer = 2 * h * q + 2 * h * kv + mlp + norms + qk_norm + biases;
         let embed = vocab * h;
         let head = if self.tie_embeddings { 0 } else { embed };
         let positions = if matches!(self.positions, Positions::Learned) { positions * h } else { 0 };
-        layers.saturating_mul(layer).saturating_add(embed + head + positions + h)
+        layers.saturating_mul(layer).saturating_add(embed + head + positions + norm)
     }
 }
 

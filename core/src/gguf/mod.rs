@@ -41,7 +41,12 @@
 //!
 //! The files:
 //! - `container`: the header, the metadata entries and the tensor table
-//!   ([`GgufFile::parse`]), and the checks that every tensor lies in the file;
+//!   ([`GgufFile::parse`]; from the file's first bytes alone,
+//!   [`GgufFile::parse_header`], for what a model needs in memory before the
+//!   rest is read), and the checks that every tensor lies in the file; the
+//!   file's bytes may come in pieces, each freed once the decoder has read
+//!   the tensors in it ([`crate::file_bytes`]);
+//! - `cursor`: the header's little-endian reads, bounds-checked;
 //! - `metadata`: metadata values ([`MetaValue`]) and [`GgufFile`]'s typed
 //!   getters;
 //! - `quantization`: tensor types ([`GgmlType`]) and dequantizing their
@@ -62,6 +67,7 @@
 mod arch;
 mod config;
 mod container;
+mod cursor;
 mod metadata;
 mod quantization;
 mod tokenizer;

@@ -141,6 +141,8 @@ impl WeightSource for GgufFile {
         let arch = self.arch()?;
         let Some(gguf_name) = gguf_tensor_name(arch, name) else { return Ok(None) };
         let Some(t) = self.tensor_f32(&gguf_name)? else { return Ok(None) };
+        // The decoder reads each tensor once: its part of the file can go.
+        self.done_with(&gguf_name);
         self.processed(arch, &gguf_name, t).map(Some)
     }
 

@@ -171,7 +171,7 @@ impl GgufFile {
             name: name.into(),
             ggml_type: ggml_type_name(t.ggml_type),
         })?;
-        let (block_elems, block_bytes) = ty.block();
+        let (block_elems, _) = ty.block();
         // `parse` checked that the rows hold whole blocks and that the data lie
         // in the file; these checks keep a broken invariant an error, not a panic.
         let broken = |why: &str| Error::bad_file(&self.file, format!("tensor `{name}` ({}, dims {:?}): {why}", ty.name(), t.dims));
@@ -179,14 +179,9 @@ impl GgufFile {
         if !n.is_multiple_of(block_elems) {
             return Err(broken(&format!("not a whole number of {block_elems}-element blocks")));
         }
-        let start = usize::try_from(t.offset).ok().and_then(|o| o.checked_add(self.data_start));
-        let end = start.and_then(|s| (n / block_elems).checked_mul(block_bytes).and_then(|len| s.checked_add(len)));
-        let raw = match (start, end) {
-            (Some(start), Some(end)) => self.bytes.get(start..end),
-            _ => None,
-        };
-        let raw = raw.ok_or_else(|| broken("the data end past the end of the file"))?;
-        Ok(Some(HostTensor { shape: t.shape(), data: dequantize(ty, raw) }))
+        let (start, end) = self.data_range(t).ok_or_else(|| broken("the data end past the end of the file"))?;
+        let data = self.bytes.with_range(start, end, |raw| dequantize(ty, raw)).map_err(broken)?;
+        Ok(Some(HostTensor { shape: t.shape(), data }))
     }
 }
 
