@@ -120,7 +120,7 @@ impl GgufFile {
         // One piece is read in place; pieces from their first bytes, more while the header goes on.
         let mut n = if bytes.is_one_piece() { bytes.len() } else { FIRST_HEADER_BYTES.min(bytes.len()) };
         let header = loop {
-            let header = bytes.with_range(0, n, &read).map_err(|e| (Error::bad_file(&file, e), false))?;
+            let header = bytes.with_range(0, n, read).map_err(|e| (Error::bad_file(&file, e), false))?;
             match header {
                 Err((_, true)) if n < bytes.len() => n = (2 * n).min(bytes.len()),
                 other => break other?,
@@ -162,10 +162,10 @@ impl GgufFile {
     /// that hold no tensor still to be read are freed.
     pub(super) fn done_with(&self, name: &str) {
         let Some(&i) = self.tensor_index.get(name) else { return };
-        if !self.done[i].replace(true) {
-            if let Some((start, end)) = self.data_range(&self.tensors[i]) {
-                self.bytes.done_reading(start, end);
-            }
+        if !self.done[i].replace(true)
+            && let Some((start, end)) = self.data_range(&self.tensors[i])
+        {
+            self.bytes.done_reading(start, end);
         }
     }
 
