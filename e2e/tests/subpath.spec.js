@@ -3,7 +3,8 @@
 // from the sub-folder.
 import { test, expect, openTab, waitForRun } from './fixtures.js';
 
-const site = 'http://127.0.0.1:8124/tinyeval/';
+// The second server of playwright.config.js: the site under /tinyeval/, one port above the first.
+const site = `http://127.0.0.1:${Number(process.env.TINYEVAL_E2E_PORT ?? 8123) + 1}/tinyeval/`;
 
 test('the site works from a sub-path: model, tasks and a benchmark run', async ({ page, watched }, info) => {
   watched.allowedOrigins.push(new URL(site).origin);
