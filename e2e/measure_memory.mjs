@@ -11,11 +11,11 @@
 // Usage: node measure_memory.mjs --model <URL relative to the site> --mount /mem/=DIR
 //          [--dist ../dist] [--backend cpu|webgpu|auto] [--text "..."] [--score no] [--timeout_s 1800]
 // (`--score no` only loads: on a software WebGPU adapter a large model scores very slowly.)
-import { chromium } from '@playwright/test';
-import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
+
+import { launchBrowser, serveSite } from './measure_site.mjs';
 
 const here = import.meta.dirname;
 const { values: opts } = parseArgs({
@@ -33,18 +33,7 @@ const { values: opts } = parseArgs({
 if (!opts.model) throw new Error('measure_memory.mjs needs --model <URL relative to the site>');
 const timeout = Number(opts.timeout_s) * 1000;
 
-const server = spawn('node', [path.join(here, 'serve.mjs'), opts.port, path.resolve(opts.dist), '/', ...opts.mount], {
-  stdio: ['ignore', 'ignore', 'inherit'],
-});
-const site = `http://127.0.0.1:${opts.port}/`;
-for (let i = 0; ; i++) {
-  try {
-    if ((await fetch(site)).ok) break;
-  } catch {
-    if (i > 100) throw new Error(`the static server did not start on ${site}`);
-  }
-  await new Promise((r) => setTimeout(r, 100));
-}
+const { site, stop } = await serveSite({ port: opts.port, dist: opts.dist, mounts: opts.mount });
 
 /** kB figures of /proc/PID/status, in bytes. */
 function procStatus(pid) {
@@ -53,10 +42,7 @@ function procStatus(pid) {
   return { pid, hwm: field('VmHWM'), rss: field('VmRSS') };
 }
 
-const browser = await chromium.launch({
-  executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium',
-  args: ['--enable-unsafe-webgpu', '--no-sandbox', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run', '--disable-quic'],
-});
+const browser = await launchBrowser();
 try {
   const page = await browser.newPage();
   // Trunk's loader announces the wasm instance; its memory is the wasm heap.
@@ -104,5 +90,5 @@ try {
   }
 } finally {
   await browser.close();
-  server.kill();
+  stop();
 }

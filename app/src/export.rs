@@ -9,7 +9,8 @@ use tinyeval_core::tasks::run_record::{RunRecord, benchmark_results_json};
 use wasm_bindgen::JsValue;
 
 use crate::browser::fetch::js_error;
-use tinyeval_core::probe::ProbeRun;
+use tinyeval_core::finetune::{FinetuneRun, run_name};
+use tinyeval_core::probe::{MetricEstimate, ProbeRun};
 use crate::runs::DetectionRun;
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -84,15 +85,13 @@ impl RunSummary {
     /// the task named `{task} {split}` as an import of `tinyeval probe`'s
     /// results file names it.
     pub fn probe_metrics(results: &[ProbeRun]) -> Vec<MetricSummary> {
-        results
-            .iter()
-            .flat_map(|r| {
-                r.splits.iter().flat_map(move |s| {
-                    let task = format!("{} {}", r.task.run_name(), s.split);
-                    s.metrics.iter().map(move |m| MetricSummary { task: task.clone(), metric: m.metric.name().to_string(), value: m.value, stderr: m.stderr })
-                })
-            })
-            .collect()
+        results.iter().flat_map(|r| r.splits.iter().flat_map(move |s| split_metrics(&r.task.run_name(), &s.split, &s.metrics))).collect()
+    }
+
+    /// Fine-tuning's metrics (the chosen configuration's), named as the probe's are:
+    /// `leaner_glue_finetune_{task} {split}`.
+    pub fn finetune_metrics(results: &[FinetuneRun]) -> Vec<MetricSummary> {
+        results.iter().flat_map(|r| r.chosen().splits.iter().flat_map(move |s| split_metrics(&run_name(r.task), &s.split, &s.metrics))).collect()
     }
 
     /// An lm-eval-harness results JSON (`results` → task → `"acc,none"`, `"acc_stderr,none"`…).
@@ -129,6 +128,12 @@ impl RunSummary {
             .to_string();
         Ok(RunSummary { label: file.to_string(), model, backend: String::new(), settings: None, metrics })
     }
+}
+
+/// One split's metrics as Compare's rows (`{task} {split}`).
+fn split_metrics(task: &str, split: &str, metrics: &[MetricEstimate]) -> Vec<MetricSummary> {
+    let task = format!("{task} {split}");
+    metrics.iter().map(|m| MetricSummary { task: task.clone(), metric: m.metric.name().to_string(), value: m.value, stderr: m.stderr }).collect()
 }
 
 /// lm-eval-harness's results layout for the tasks of a run and the built-in

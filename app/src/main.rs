@@ -15,6 +15,7 @@ mod model_files;
 mod model_loading;
 mod overlap;
 mod plots;
+mod finetune_run;
 mod probe_run;
 mod runs;
 mod sample_rows;

@@ -13,7 +13,7 @@ use crate::browser::fetch::fetch_bytes;
 use crate::job::{Outcome, yield_now};
 
 /// Fetches every split of `task` from the TinyHelen folder at `base`.
-async fn fetch_splits(task: &ProbeTask, base: &str) -> Result<BTreeMap<String, SplitFile>, String> {
+pub async fn fetch_splits(task: &ProbeTask, base: &str) -> Result<BTreeMap<String, SplitFile>, String> {
     let mut files = BTreeMap::new();
     for split in task.splits() {
         let name = format!("{}/data/leaner/glue/{}", base.trim().trim_end_matches('/'), task.file_name(split));

@@ -9,7 +9,6 @@ pub mod error;
 pub mod file_bytes;
 #[cfg(not(target_family = "wasm"))]
 pub mod files;
-#[cfg(not(target_family = "wasm"))]
 pub mod finetune;
 pub mod generation;
 pub mod gguf;

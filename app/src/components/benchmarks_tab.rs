@@ -1,7 +1,8 @@
 //! Benchmarks: pick tasks (bundled demo tasks, Leaner-GLUE and Leaner-Pretrain
 //! from a URL base, whole suites, the linear probe, or an uploaded task), set
 //! k-shot, limit, batch size and seed, run with progress and cancel; results as
-//! a table and a bar chart, and the per-sample view.
+//! a table and a bar chart, and the per-sample view. Fine-tuning has its own
+//! panel below (`finetune_panel`), reading the same TinyHelen base URL.
 
 use leptos::prelude::*;
 use leptos::task::spawn_local;
@@ -11,6 +12,7 @@ use tinyeval_core::tasks::{EvalOptions, TaskResult};
 
 use super::bench_results::{ResultsTable, SamplesView};
 use super::chart::Chart;
+use super::finetune_panel::FinetunePanel;
 use super::permalink::PermalinkButton;
 use super::probe_results::ProbeResults;
 use super::job_status::JobStatusLine;
@@ -340,6 +342,7 @@ pub fn BenchmarksTab() -> impl IntoView {
             </section>
             <SamplesView results=results />
         </Show>
+        <FinetunePanel tinyhelen_base=tinyhelen_base />
     }
 }
 

@@ -89,7 +89,7 @@ pub fn CompareTab() -> impl IntoView {
         <section class="card" aria-labelledby="compare-title">
             <h2 id="compare-title">"Compare runs"</h2>
             {move || state.link_error.get().map(|e| view! { <p class="error" role="alert" data-testid="link-error">{format!("Cannot open the shared link: {e}")}</p> })}
-            <p>"Every finished run is added here: benchmarks, the linear probe and Leaner-Eval. Import lm-eval-harness results (results_*.json) to compare with runs made elsewhere."</p>
+            <p>"Every finished run is added here: benchmarks, the linear probe, fine-tuning and Leaner-Eval. Import lm-eval-harness results (results_*.json) to compare with runs made elsewhere."</p>
             <div class="actions">
                 <label class="file-button">
                     "Import lm-eval results JSON…"

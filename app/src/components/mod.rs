@@ -13,6 +13,8 @@ mod column_heads;
 mod compare_tab;
 mod contamination_tab;
 mod dose_panel;
+mod finetune_panel;
+mod finetune_results;
 mod job_status;
 mod leaner_eval_responses;
 mod leaner_eval_tab;

@@ -1,6 +1,7 @@
 //! Line charts of AUROCs: one line (with a dot at each point) per method,
 //! against a numeric x (Min-K%'s `k`) or against categories (exposure counts),
-//! with the chance level 0.5 dashed.
+//! with the chance level 0.5 dashed; and fine-tuning's loss curves, one line
+//! per grid point against the optimiser step.
 
 use plotters::prelude::*;
 
@@ -75,5 +76,23 @@ pub fn auroc_chart(title: &str, x_desc: &str, x: &XAxis, lines: &[Line]) -> Resu
             }
             Ok(())
         }
+    })
+}
+
+/// Training loss against the optimiser step, one line per configuration (no dots: hundreds of steps).
+pub fn loss_chart(title: &str, lines: &[Line]) -> Result<String, String> {
+    let legend = legend(lines);
+    let points: Vec<(f64, f64)> = lines.iter().flat_map(|l| finite(&l.points)).collect();
+    let x_hi = points.iter().map(|p| p.0).fold(1.0, f64::max);
+    let y_hi = points.iter().map(|p| p.1).fold(0.0, f64::max).max(1e-6) * 1.05;
+    let y_lo = points.iter().map(|p| p.1).fold(f64::INFINITY, f64::min).min(y_hi).max(0.0) * 0.95;
+    render(title, &legend, PLOT_HEIGHT, &[], |area| {
+        let mut chart = axes(area, 56, 72, 1f64..x_hi.max(2.0), y_lo..y_hi)?;
+        style_mesh(&mut chart.configure_mesh()).x_desc("optimiser step").y_desc("training loss").draw().map_err(|e| e.to_string())?;
+        for (i, line) in lines.iter().enumerate() {
+            let colour = PALETTE[i % PALETTE.len()];
+            chart.draw_series(LineSeries::new(finite(&line.points), colour.stroke_width(2))).map_err(|e| e.to_string())?;
+        }
+        Ok(())
     })
 }

@@ -1,6 +1,6 @@
 //! `leaner_glue_finetune`: Leaner-GLUE as TinyHelen measures it, by
 //! fine-tuning the whole model on each task (the probe, `crate::probe`, is the
-//! frozen-feature stand-in). Native builds only: it needs burn's autodiff.
+//! frozen-feature stand-in). burn's autodiff, natively and in the page.
 //!
 //! - The model: transformers' `LlamaForSequenceClassification` for any of
 //!   tinyeval's decoders: a linear head without bias (`score`) on the final

@@ -127,7 +127,6 @@ impl Decoder {
     /// Puts the decoder's constants (rotary tables) and the device it creates
     /// tensors on under autodiff (fine-tuning), or takes them out again.
     /// Parameters are set by the caller through [`Decoder::params_mut`].
-    #[cfg(not(target_family = "wasm"))]
     pub fn set_autodiff(&mut self, on: bool) {
         for r in [&mut self.rotary, &mut self.local_rotary].into_iter().flatten() {
             r.set_autodiff(on);

@@ -41,7 +41,6 @@ impl Rotary {
 
     /// `x`: [batch, heads, seq, head_dim] at positions `start..start + seq`.
     /// The same tables as autodiff constants (fine-tuning), or plain again.
-    #[cfg(not(target_family = "wasm"))]
     pub fn set_autodiff(&mut self, on: bool) {
         let set = |t: Tensor<2>| if on { t.autodiff() } else { t.without_autodiff() };
         self.cos = set(self.cos.clone());
