@@ -6,7 +6,7 @@
 // and the chosen configuration's scores.
 //
 // Usage: node bench_finetune.mjs [--model models/tinyhelen-1m/] [--task rte] [--epochs 1]
-//          [--learning_rate 1e-4] [--seed 0] [--batch_size 32] [--max_length 128]
+//          [--learning_rate 1e-4] [--seed 0] [--batch_size 32] [--max_length 128] [--limit N]
 //          [--backends cpu,webgpu] [--tinyhelen ../../shared/data/tinyhelen] [--timeout_s 3000]
 import path from 'node:path';
 import { parseArgs } from 'node:util';
@@ -23,6 +23,7 @@ const { values: opts } = parseArgs({
     seed: { type: 'string', default: '0' },
     batch_size: { type: 'string', default: '32' },
     max_length: { type: 'string', default: '128' },
+    limit: { type: 'string', default: '' },
     backends: { type: 'string', default: 'cpu,webgpu' },
     tinyhelen: { type: 'string', default: process.env.TINYHELEN_DIR ?? path.join(here, '..', '..', 'shared', 'data', 'tinyhelen') },
     timeout_s: { type: 'string', default: '3000' },
@@ -42,7 +43,7 @@ try {
     await page.getByTestId('tinyhelen-base').fill(`${site}tinyhelen`);
     for (const box of await page.locator('[data-testid^="finetune-task-"]').all()) await box.uncheck();
     await page.getByTestId(`finetune-task-${opts.task}`).check();
-    const form = { 'ft-lrs': opts.learning_rate, 'ft-seeds': opts.seed, 'ft-epochs': opts.epochs, 'ft-batch': opts.batch_size, 'ft-max-length': opts.max_length, 'ft-limit': '' };
+    const form = { 'ft-lrs': opts.learning_rate, 'ft-seeds': opts.seed, 'ft-epochs': opts.epochs, 'ft-batch': opts.batch_size, 'ft-max-length': opts.max_length, 'ft-limit': opts.limit };
     for (const [id, v] of Object.entries(form)) await page.getByTestId(id).fill(v);
     await page.getByTestId('finetune-run').click();
     const status = page.getByTestId('finetune-status');
@@ -55,7 +56,7 @@ try {
     }
     const seconds = Number(await page.getByTestId('finetune-duration').getAttribute('data-seconds'));
     const rows = await page.getByTestId('finetune-row').evaluateAll((rs) => rs.map((r) => ({ split: r.dataset.split, metric: r.dataset.metric, value: Number(r.dataset.value), stderr: Number(r.dataset.stderr) })));
-    console.log(JSON.stringify({ backend, adapter, model: opts.model, task: opts.task, epochs: Number(opts.epochs), batch_size: Number(opts.batch_size), max_length: Number(opts.max_length), seconds, status: text, scores: rows, browser: browser.version() }));
+    console.log(JSON.stringify({ backend, adapter, model: opts.model, task: opts.task, epochs: Number(opts.epochs), batch_size: Number(opts.batch_size), max_length: Number(opts.max_length), limit: opts.limit ? Number(opts.limit) : null, seconds, status: text, scores: rows, browser: browser.version() }));
     await page.close();
   }
 } finally {

@@ -11,7 +11,7 @@ use crate::error::Error;
 use crate::file_bytes::FileBytes;
 use crate::gguf::GgufFile;
 use crate::model::Decoder;
-use crate::scoring::{ScoreRequest, TokenScores, rolling_windows, score_batch};
+use crate::scoring::{ScoreRequest, TokenScores, rolling_windows, score_in_length_order};
 use crate::tokenizer::TextTokenizer;
 use crate::weights::SafetensorsWeights;
 
@@ -219,16 +219,14 @@ impl LanguageModel {
         F: FnMut(BatchProgress) -> Fut,
         Fut: std::future::Future<Output = Result<()>>,
     {
-        let mut scores = Vec::with_capacity(requests.len());
         let mut progress = BatchProgress { requests_done: 0, requests_total: requests.len(), tokens_done: 0 };
         after_batch(progress).await?;
-        for batch in requests.chunks(batch_size.max(1)) {
-            let s = score_batch(&self.decoder, batch).await?;
-            progress.tokens_done += s.iter().map(|t| t.logprobs.len()).sum::<usize>();
-            scores.extend(s);
-            progress.requests_done = scores.len();
-            after_batch(progress).await?;
-        }
+        let scores = score_in_length_order(&self.decoder, requests, batch_size, |batch, done| {
+            progress.tokens_done += batch.iter().map(|r| r.continuation.len()).sum::<usize>();
+            progress.requests_done = done;
+            after_batch(progress)
+        })
+        .await?;
         Ok(scores)
     }
 }

@@ -35,7 +35,7 @@ use serde_json::Value;
 
 use crate::error::{Error, Result};
 use crate::language_model::LanguageModel;
-use crate::scoring::{ScoreRequest, score_batch};
+use crate::scoring::{ScoreRequest, score_in_length_order};
 use crate::tasks::config::{OutputType, TaskConfig};
 use crate::tasks::data::TaskDocs;
 use crate::tasks::fewshot::{FewshotSampler, fewshot_context};
@@ -195,12 +195,11 @@ where
     let generate_total: usize = plans.iter().map(|p| p.requests.iter().filter(|r| matches!(r, Request::Generate { .. })).count()).sum();
     let requests_total = score_requests.len() + generate_total;
     let mut tokens_done = 0;
-    let mut scores = Vec::with_capacity(score_requests.len());
-    for batch in score_requests.chunks(options.batch_size.max(1)) {
-        scores.extend(score_batch(&model.decoder, batch).await?);
+    let scores = score_in_length_order(&model.decoder, &score_requests, options.batch_size, |batch, done| {
         tokens_done += batch.iter().map(|r| r.context.len() + r.continuation.len()).sum::<usize>();
-        after_batch(EvalProgress { requests_done: scores.len(), requests_total, tokens_done }).await?;
-    }
+        after_batch(EvalProgress { requests_done: done, requests_total, tokens_done })
+    })
+    .await?;
     let mut scores = scores.into_iter();
     let mut windows = windows_of.into_iter();
     let mut generated_done = 0;
