@@ -72,3 +72,31 @@ fn llama_layout_parameter_counts_match_the_checkpoints() {
     }
     assert!(checked >= 14, "only {checked} checkpoints checked");
 }
+
+/// Scores do not depend on how requests are batched: every text of each
+/// golden, with its rolling windows, scored one request a pass and in batches
+/// of 3 and 8 (formed longest first), gives the same log-probabilities within
+/// 1e-6 relative, in the texts' order.
+#[test]
+fn scores_are_the_same_for_every_batch_size() {
+    let device = Device::flex();
+    for name in ["llama-gqa", "gpt2", "tinyhelen-1m"] {
+        let goldens = read_goldens(&repo_root().join("core/tests/fixtures/goldens"));
+        let golden = &goldens.iter().find(|(n, _)| n == name).unwrap_or_else(|| panic!("no golden {name}")).1;
+        let model = LanguageModel::load(ModelFiles::from_dir(&repo_root().join(&golden.model)).unwrap(), &device).unwrap();
+        // Short and long texts together, so that batches mix lengths and windows.
+        let texts: Vec<String> = golden.texts.iter().map(|t| t.text.clone()).chain(golden.rolling.iter().map(|r| r.text.clone())).collect();
+        let one = pollster::block_on(model.score_texts(&texts, 1)).unwrap();
+        for batch in [3, 8] {
+            let many = pollster::block_on(model.score_texts(&texts, batch)).unwrap();
+            for (a, b) in one.iter().zip(&many) {
+                assert_eq!(a.text, b.text, "{name}: texts out of order with batch {batch}");
+                for (i, (x, y)) in a.logprobs.iter().zip(&b.logprobs).enumerate() {
+                    let (x, y) = (x.unwrap_or(0.0) as f64, y.unwrap_or(0.0) as f64);
+                    assert!((x - y).abs() <= 1e-6 * x.abs().max(1.0), "{name} batch {batch}, token {i} of {:?}: {x} vs {y}", a.text);
+                }
+            }
+        }
+        eprintln!("{name}: {} texts, the same scores with batches of 1, 3 and 8", texts.len());
+    }
+}
