@@ -125,6 +125,7 @@ def run_anchors(name: str, folder: Path, cache_dir: Path, batch: int, seq: int, 
         if engine == "tfjs":
             got = r.pop("target_logp")
             r["max_abs_dlogp"] = max(abs(a - b) for a, b in zip(got, ref["target_logp"]))
+            r["onnxruntime_check"] = check  # the export's own check, before any browser ran
         else:
             if r["prompt_n"] != [seq - 1] * batch:
                 print(f"[{name} wllama: llama.cpp evaluated {r['prompt_n']} prompt tokens, transformers' tokenizer "
@@ -136,7 +137,6 @@ def run_anchors(name: str, folder: Path, cache_dir: Path, batch: int, seq: int, 
             r["max_abs_dlogp"] = max((abs(lp - ref["last_logp"][b][i]) for b, g in enumerate(got) for i, lp in g),
                                      default=float("nan"))
             r["top_k"] = TOP_K
-        r["onnxruntime_check"] = check
         threads = "1 thread" if r["threads"] == 1 else f"{r['threads']} threads"
         if r.get("threads", 1) > 1 and not r.get("cross_origin_isolated"):
             threads += " (not isolated: 1 in fact)"
