@@ -3,6 +3,8 @@
 // With a base path (e.g. /tinyeval/), the site is served under it, as on a
 // static host that publishes it in a sub-folder. Each extra `/mount/=dir`
 // serves another folder under the base path (the tests serve their fixtures so).
+// TINYEVAL_SERVE_ISOLATED=1 adds the cross-origin isolation headers (COOP/COEP)
+// that wasm threads (SharedArrayBuffer) need; bench_anchors.mjs sets it.
 import http from 'node:http';
 import fs from 'node:fs';
 import path from 'node:path';
@@ -14,6 +16,8 @@ const mounts = process.argv.slice(5).map((arg) => {
   const [prefix, dir] = arg.split('=');
   return { prefix: prefix.replace(/^\/|\/$/g, '') + '/', dir: path.resolve(dir) };
 });
+
+const isolated = process.env.TINYEVAL_SERVE_ISOLATED === '1';
 
 const types = {
   '.html': 'text/html; charset=utf-8',
@@ -28,6 +32,7 @@ const types = {
   '.svg': 'image/svg+xml',
   '.safetensors': 'application/octet-stream',
   '.gguf': 'application/octet-stream',
+  '.onnx': 'application/octet-stream',
 };
 
 http
@@ -53,7 +58,13 @@ http
       return;
     }
     // Content-Length, as static hosts send it: the page checks a model's size before its body.
-    res.writeHead(200, { 'content-type': types[path.extname(file)] ?? 'application/octet-stream', 'content-length': fs.statSync(file).size });
+    const headers = { 'content-type': types[path.extname(file)] ?? 'application/octet-stream', 'content-length': fs.statSync(file).size };
+    if (isolated) {
+      headers['cross-origin-opener-policy'] = 'same-origin';
+      headers['cross-origin-embedder-policy'] = 'require-corp';
+      headers['cross-origin-resource-policy'] = 'same-origin';
+    }
+    res.writeHead(200, headers);
     fs.createReadStream(file).pipe(res);
   })
   .listen(port, '127.0.0.1', () => console.log(`serving ${root} at http://127.0.0.1:${port}${base}`));

@@ -26,6 +26,14 @@ so the one-thread rows are the steadier per-core comparison.
 headless Chromium through ``e2e/bench.mjs``, on WebGPU (here Chromium's
 SwiftShader software adapter) and on the CPU backend (wasm, one thread; its
 ratio is to PyTorch on one thread); build the site first (scripts/build-site.sh).
+With it come the anchors (bench_anchors.py; ``--no-anchors`` skips them):
+transformers.js on an ONNX export of the same weights (wasm execution provider
+on 1 thread and on all cores, WebGPU execution provider) and wllama on an F32
+GGUF of them (1 thread, all cores), in the same Chromium with the same B and T,
+each with its max |d log p| against PyTorch; the table adds every row's ratio
+to transformers.js on wasm (its faster thread setting). wllama 3.x returns
+last-position log-probs only and takes text, so its rows time prompt
+evaluation of B prompts of T-1 tokens, not full scoring.
 
 Models: the demo model (public/models/tinyhelen-1m) and, when a GGUF of
 SmolLM2-135M is given (``--smollm2-gguf`` or ``$TINYEVAL_BENCH_SMOLLM2_GGUF``),
@@ -51,6 +59,8 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 ROOT = Path(__file__).resolve().parent.parent
 MASK64 = (1 << 64) - 1
@@ -223,6 +233,13 @@ def main() -> None:
     ap.add_argument("--browser-large-backends", default="cpu",
                     help="browser backends for SmolLM2 (Chromium's software WebGPU, SwiftShader, scores the demo model "
                          "at ~130 tokens/s, so SmolLM2 would take about half an hour: add webgpu on a real GPU)")
+    ap.add_argument("--no-anchors", action="store_true",
+                    help="with --browser, skip the transformers.js and wllama rows (bench_anchors.py)")
+    ap.add_argument("--anchor-runs", default="tfjs:wasm:1,tfjs:wasm:0,tfjs:webgpu:1,wllama:wasm:1,wllama:wasm:0",
+                    help="anchor runs for the demo model, engine:device:threads (0: all cores)")
+    ap.add_argument("--anchor-large-runs", default="tfjs:wasm:1,tfjs:wasm:0,wllama:wasm:1,wllama:wasm:0",
+                    help="anchor runs for SmolLM2 (transformers.js on SwiftShader WebGPU would take about half an "
+                         "hour: add tfjs:webgpu:1 on a real GPU)")
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--json", type=Path, help="also write every result here")
     args = ap.parse_args()
@@ -262,11 +279,13 @@ def main() -> None:
     rows = []
 
     def add(name: str, label: str, r: dict, ref: dict) -> None:
-        if abs(r["mean_logprob"] - ref["mean_logprob"]) > 1e-3:
+        if "mean_logprob" in r and abs(r["mean_logprob"] - ref["mean_logprob"]) > 1e-3:
             print(f"[warning: {name} {label}: mean log-prob {r['mean_logprob']:.6f} vs PyTorch {ref['mean_logprob']:.6f}]",
                   file=sys.stderr)
+        if r.get("max_abs_dlogp", 0) > 1e-3:
+            print(f"[warning: {name} {label}: max |d log p| {r['max_abs_dlogp']:.2e} against PyTorch]", file=sys.stderr)
         results.append({"model": name, "path": label, **r})
-        rows.append((name, label, r["tokens_per_s"], r["tokens_per_s"] / ref["tokens_per_s"]))
+        rows.append((name, label, r["tokens_per_s"], r["tokens_per_s"] / ref["tokens_per_s"], r))
 
     for i, (name, folder) in enumerate(models):
         ref = bench_torch(folder, args.batch_size, args.seq_len, args.repeats, args.seed, cores)
@@ -303,12 +322,29 @@ def main() -> None:
                     add(name, f"browser CPU (wasm, burn flex, 1 thread{cold})", r, ref1 or ref)
                 else:
                     add(name, f"browser WebGPU ({r['adapter'].removeprefix('WebGPU · ')}{cold})", r, ref)
+            if not args.no_anchors:
+                import bench_anchors
+
+                # Like the page's rows, but a warm-up first for SmolLM2 too (about 20 s a batch).
+                runs = args.anchor_runs if i == 0 else args.anchor_large_runs
+                for r in bench_anchors.run_anchors(name, folder, args.cache_dir, args.batch_size, args.seq_len, 1,
+                                                   repeats, args.seed, runs, splitmix64_ids):
+                    one = r["threads"] == 1 and r["device"] == "wasm"
+                    add(name, r["label"] + ("" if i == 0 else ", one run"), r, (ref1 or ref) if one else ref)
 
     print(f"load average after: {os.getloadavg()[0]:.2f}\n")
-    print("| model | path | tokens/s | ratio to PyTorch (same threads) |")
-    print("| --- | --- | ---: | ---: |")
-    for name, label, tps, ratio in rows:
-        print(f"| {name} | {label} | {tps:,.0f} | {ratio:.2f} |")
+    # The anchor each row is also compared with: transformers.js on wasm, its faster thread setting.
+    tfjs_best = {}
+    for name, _, tps, _, r in rows:
+        if r.get("run", "").startswith("tfjs:wasm:"):
+            tfjs_best[name] = max(tfjs_best.get(name, 0.0), tps)
+    print("| model | path | tokens/s | ratio to PyTorch (same threads) | ratio to transformers.js wasm (best) "
+          "| max abs Δ log p vs PyTorch |")
+    print("| --- | --- | ---: | ---: | ---: | ---: |")
+    for name, label, tps, ratio, r in rows:
+        to_tfjs = f"{tps / tfjs_best[name]:.2f}" if name in tfjs_best else "-"
+        dlogp = f"{r['max_abs_dlogp']:.1e}" if "max_abs_dlogp" in r else "-"
+        print(f"| {name} | {label} | {tps:,.0f} | {ratio:.2f} | {to_tfjs} | {dlogp} |")
     if args.json:
         args.json.write_text(json.dumps({"machine": machine, "args": {k: str(v) for k, v in vars(args).items()},
                                          "results": results}, indent=1))
