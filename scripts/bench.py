@@ -22,6 +22,12 @@ backend on one thread each (``RAYON_NUM_THREADS=1``): on a machine that other
 work keeps busy, PyTorch's OpenMP threads slow down badly when a core is taken,
 so the one-thread rows are the steadier per-core comparison.
 
+With the CPU backend comes ``tinyeval logprobs`` on varied real texts (the
+first ``--real-texts`` documents of each of Leaner-Pretrain validation's wiki,
+textbook and web files; ``--tinyhelen`` or ``$TINYHELEN_DIR``), its scored
+tokens per second of wall time less loading, and its ratio to ``tinyeval
+bench``'s synthetic batch.
+
 ``--browser`` adds the page's ``?bench`` mode (app/src/bench_page.rs) in
 headless Chromium through ``e2e/bench.mjs``, on WebGPU (here Chromium's
 SwiftShader software adapter) and on the CPU backend (wasm, one thread; its
@@ -215,6 +221,37 @@ def bench_browser(model: Path, batch: int, seq: int, warmup: int, repeats: int, 
     return out
 
 
+def real_texts(tinyhelen: Path, out: Path, per_genre: int) -> Path:
+    """Varied real texts: the first ``per_genre`` documents of Leaner-Pretrain
+    10M validation's wiki, textbook and web files (a few words to whole
+    articles, so short texts and rolling windows mix), as logprobs' JSONL."""
+    lines = []
+    for genre in ("wiki", "textbook", "web"):
+        with open(tinyhelen / f"data/leaner/10M/validation/{genre}0000.jsonl", encoding="utf-8") as f:
+            for n, line in enumerate(f):
+                if n >= per_genre:
+                    break
+                lines.append(json.dumps({"text": json.loads(line)["text"]}))
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return out
+
+
+def bench_logprobs(cli: Path, model: Path, texts: Path, load_s: float) -> dict | None:
+    """``tinyeval logprobs`` (cpu, default batch) on ``texts``: scored tokens per
+    second of wall time less the model's load time (as ``tinyeval bench`` measured it)."""
+    start = time.perf_counter()
+    proc = subprocess.run([str(cli), "logprobs", "--model", str(model), "--input", str(texts)], capture_output=True, text=True)
+    wall = time.perf_counter() - start
+    if proc.returncode != 0:
+        print(f"[tinyeval logprobs failed: {proc.stderr.strip()[-300:]}]", file=sys.stderr)
+        return None
+    rows = [json.loads(line) for line in proc.stdout.splitlines()]
+    scored = sum(sum(1 for lp in r["logprobs"] if lp is not None) for r in rows)
+    seconds = max(wall - load_s, 1e-9)
+    return {"texts": len(rows), "scored_tokens": scored, "seconds": seconds, "tokens_per_s": scored / seconds}
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--cli", type=Path, default=ROOT / "target/release/tinyeval")
@@ -240,6 +277,10 @@ def main() -> None:
     ap.add_argument("--anchor-large-runs", default="tfjs:wasm:1,tfjs:wasm:0,wllama:wasm:1,wllama:wasm:0",
                     help="anchor runs for SmolLM2 (transformers.js on SwiftShader WebGPU would take about half an "
                          "hour: add tfjs:webgpu:1 on a real GPU)")
+    ap.add_argument("--tinyhelen", type=Path, default=Path(os.environ.get("TINYHELEN_DIR", ROOT.parent / "shared/data/tinyhelen")),
+                    help="TinyHelen's data folder, for the logprobs row on real texts")
+    ap.add_argument("--real-texts", type=int, default=100, help="documents per genre for the logprobs row (demo model)")
+    ap.add_argument("--real-texts-large", type=int, default=4, help="documents per genre for the logprobs row (SmolLM2)")
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--json", type=Path, help="also write every result here")
     args = ap.parse_args()
@@ -303,6 +344,14 @@ def main() -> None:
                 label = f"tinyeval {backend} (burn {'flex' if backend == 'cpu' else backend}), {r['threads'] if r else '?'} threads"
             if r is not None:
                 add(name, label, r, ref)
+                if backend == "cpu" and (args.tinyhelen / "data/leaner/10M/validation").is_dir():
+                    # The real workload beside the synthetic batch: varied texts through `tinyeval logprobs`.
+                    per_genre = args.real_texts if i == 0 else args.real_texts_large
+                    texts = real_texts(args.tinyhelen, args.cache_dir / f"real_texts_{per_genre}.jsonl", per_genre)
+                    lp = bench_logprobs(args.cli, folder, texts, r.get("load_s", 0.0))
+                    if lp is not None:
+                        add(name, f"tinyeval logprobs, real texts ({lp['texts']} Leaner-Pretrain docs, "
+                                  f"{lp['scored_tokens']:,} tokens): {lp['tokens_per_s'] / r['tokens_per_s']:.2f}x tinyeval bench", lp, ref)
         ref1 = None
         if (args.single_thread or args.browser) and cores > 1:
             ref1 = bench_torch(folder, args.batch_size, args.seq_len, args.repeats, args.seed, 1)
