@@ -6,10 +6,10 @@
 // Usage: node bench.mjs --model <folder URL relative to the site, e.g. models/tinyhelen-1m/>
 //          [--mount /extra/=DIR] [--backends webgpu,cpu] [--batch_size 8] [--seq_len 256]
 //          [--repeats 3] [--warmup 1] [--timeout_s 1200]
-import { chromium } from '@playwright/test';
-import { spawn } from 'node:child_process';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
+
+import { launchBrowser, serveSite } from './measure_site.mjs';
 
 const { values: opts } = parseArgs({
   options: {
@@ -28,23 +28,9 @@ const { values: opts } = parseArgs({
 if (!opts.model) throw new Error('bench.mjs needs --model <folder URL relative to the site>');
 
 const here = import.meta.dirname;
-const server = spawn('node', [path.join(here, 'serve.mjs'), opts.port, path.join(here, '..', 'dist'), '/', ...opts.mount], {
-  stdio: ['ignore', 'ignore', 'inherit'],
-});
-const site = `http://127.0.0.1:${opts.port}/`;
-for (let i = 0; ; i++) {
-  try {
-    if ((await fetch(site)).ok) break;
-  } catch {
-    if (i > 100) throw new Error(`the static server did not start on ${site}`);
-  }
-  await new Promise((r) => setTimeout(r, 100));
-}
+const { site, stop } = await serveSite({ port: opts.port, mounts: opts.mount });
 
-const browser = await chromium.launch({
-  executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium',
-  args: ['--enable-unsafe-webgpu', '--no-sandbox', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run', '--disable-quic'],
-});
+const browser = await launchBrowser();
 try {
   for (const backend of opts.backends.split(',')) {
     const query = new URLSearchParams({
@@ -66,5 +52,5 @@ try {
   }
 } finally {
   await browser.close();
-  server.kill();
+  stop();
 }

@@ -8,10 +8,10 @@
 //          [--runs tfjs:wasm:1,tfjs:wasm:0,tfjs:webgpu:1,wllama:wasm:1,wllama:wasm:0]
 //          [--batch_size 8] [--seq_len 256] [--repeats 3] [--warmup 1] [--timeout_s 1800]
 // A run is engine:device:threads, threads 0 meaning all cores.
-import { chromium } from '@playwright/test';
-import { spawn } from 'node:child_process';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
+
+import { launchBrowser, serveSite } from './measure_site.mjs';
 
 const { values: opts } = parseArgs({
   options: {
@@ -31,24 +31,9 @@ if (!opts.models || !opts.model) throw new Error('bench_anchors.mjs needs --mode
 
 const here = import.meta.dirname;
 const anchors = path.join(here, '..', 'bench', 'anchors');
-const server = spawn('node', [path.join(here, 'serve.mjs'), opts.port, anchors, '/', `/models/=${opts.models}`], {
-  stdio: ['ignore', 'ignore', 'inherit'],
-  env: { ...process.env, TINYEVAL_SERVE_ISOLATED: '1' },
-});
-const site = `http://127.0.0.1:${opts.port}/`;
-for (let i = 0; ; i++) {
-  try {
-    if ((await fetch(site)).ok) break;
-  } catch {
-    if (i > 100) throw new Error(`the static server did not start on ${site}`);
-  }
-  await new Promise((r) => setTimeout(r, 100));
-}
+const { site, stop } = await serveSite({ port: opts.port, dist: anchors, mounts: [`/models/=${opts.models}`], env: { TINYEVAL_SERVE_ISOLATED: '1' } });
 
-const browser = await chromium.launch({
-  executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium',
-  args: ['--enable-unsafe-webgpu', '--no-sandbox', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run', '--disable-quic'],
-});
+const browser = await launchBrowser();
 try {
   for (const spec of opts.runs.split(',').filter(Boolean)) {
     const [engine, device, threads] = spec.split(':');
@@ -74,7 +59,7 @@ try {
   }
 } finally {
   await browser.close();
-  server.kill();
+  stop();
 }
 
 async function adapterName(page) {

@@ -1,4 +1,5 @@
-// What the measurement scripts (measure_memory.mjs, bench_finetune.mjs) share:
+// What the measurement scripts (bench.mjs, bench_anchors.mjs, measure_memory.mjs,
+// bench_finetune.mjs) share:
 // the built site served on 127.0.0.1 by serve.mjs with extra folders mounted,
 // and a headless Debian Chromium with WebGPU on (its software adapter here).
 import { chromium } from '@playwright/test';
@@ -7,10 +8,12 @@ import path from 'node:path';
 
 const here = import.meta.dirname;
 
-/** Serves `dist` at / on `port` with `mounts` ('/url/=DIR' each); resolves once it answers. */
-export async function serveSite({ port, dist = path.join(here, '..', 'dist'), mounts = [] }) {
+/** Serves `dist` at / on `port` with `mounts` ('/url/=DIR' each) and extra `env`
+ * (e.g. TINYEVAL_SERVE_ISOLATED=1 for COOP/COEP); resolves once it answers. */
+export async function serveSite({ port, dist = path.join(here, '..', 'dist'), mounts = [], env = {} }) {
   const server = spawn('node', [path.join(here, 'serve.mjs'), String(port), path.resolve(dist), '/', ...mounts], {
     stdio: ['ignore', 'ignore', 'inherit'],
+    env: { ...process.env, ...env },
   });
   const site = `http://127.0.0.1:${port}/`;
   for (let i = 0; ; i++) {
