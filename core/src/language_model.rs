@@ -2,6 +2,8 @@
 //! the files of a Hugging Face model folder or from one GGUF file (parsed by
 //! [`crate::gguf`]), as bytes, so that the browser and the CLI share the code.
 
+use std::rc::Rc;
+
 use burn::tensor::Device;
 
 use crate::config::ModelConfig;
@@ -11,7 +13,8 @@ use crate::error::Error;
 use crate::file_bytes::FileBytes;
 use crate::gguf::GgufFile;
 use crate::model::Decoder;
-use crate::scoring::{ScoreRequest, TokenScores, rolling_windows, score_in_length_order};
+use crate::scorer::{BatchScorer, score_in_length_order};
+use crate::scoring::{ScoreRequest, TokenScores, rolling_windows};
 use crate::tokenizer::TextTokenizer;
 use crate::weights::SafetensorsWeights;
 
@@ -67,6 +70,9 @@ pub struct LanguageModel {
     pub decoder: Decoder,
     /// Bytes of weights as stored in the files.
     pub file_bytes: usize,
+    /// Where scoring runs do their forward passes when not on `decoder`
+    /// (the page's pool of Web Workers, each holding a copy of the model).
+    scorer: Option<Rc<dyn BatchScorer>>,
 }
 
 /// Log-probabilities of each token of one text. Entry `j` of `logprobs`, `means`
@@ -110,6 +116,7 @@ impl LanguageModel {
             tokenizer,
             decoder,
             file_bytes,
+            scorer: None,
         })
     }
 
@@ -131,6 +138,7 @@ impl LanguageModel {
             tokenizer,
             decoder,
             file_bytes: gguf.tensor_data_bytes(),
+            scorer: None,
         })
     }
 
@@ -146,6 +154,18 @@ impl LanguageModel {
             return Err(Error::bad_file(name, "neither a model folder nor a GGUF file"));
         }
         Self::load_gguf(name, bytes, device)
+    }
+
+    /// The model whose scoring runs do their forward passes on `scorer` (a
+    /// pool of copies of this model) instead of on its own decoder.
+    pub fn with_scorer(self, scorer: Rc<dyn BatchScorer>) -> Self {
+        Self { scorer: Some(scorer), ..self }
+    }
+
+    /// Where scoring runs do their forward passes: the pool given to
+    /// [`Self::with_scorer`], else this model's decoder.
+    pub fn scorer(&self) -> &dyn BatchScorer {
+        self.scorer.as_deref().unwrap_or(&self.decoder)
     }
 
     /// Tokenizes `text` and splits it into rolling windows of the model's context.
@@ -221,7 +241,7 @@ impl LanguageModel {
     {
         let mut progress = BatchProgress { requests_done: 0, requests_total: requests.len(), tokens_done: 0 };
         after_batch(progress).await?;
-        let scores = score_in_length_order(&self.decoder, requests, batch_size, |batch, done| {
+        let scores = score_in_length_order(self.scorer(), requests, batch_size, |batch, done| {
             progress.tokens_done += batch.iter().map(|r| r.continuation.len()).sum::<usize>();
             progress.requests_done = done;
             after_batch(progress)

@@ -24,6 +24,7 @@ pub mod model_limits;
 pub mod probe;
 pub mod run_plan;
 pub mod overlap;
+pub mod scorer;
 pub mod scoring;
 pub mod statistics;
 pub mod tasks;

@@ -55,31 +55,6 @@ fn model_input(request: &ScoreRequest, max_len: usize) -> Result<Vec<u32>> {
     Ok(input)
 }
 
-/// Scores `requests` `batch_size` at a time, longest first (as lm-eval-harness
-/// orders them), so that a batch holds requests of about one length and little
-/// of each forward pass is padding; the scores come back in the requests'
-/// order. Ties keep their order, so the batches are the same on every run.
-/// `after_batch` gets each batch once scored, with the count scored so far.
-pub async fn score_in_length_order<F, Fut>(decoder: &Decoder, requests: &[ScoreRequest], batch_size: usize, mut after_batch: F) -> Result<Vec<TokenScores>>
-where
-    F: FnMut(&[ScoreRequest], usize) -> Fut,
-    Fut: Future<Output = Result<()>>,
-{
-    let mut order: Vec<usize> = (0..requests.len()).collect();
-    order.sort_by_key(|&i| std::cmp::Reverse(requests[i].context.len() + requests[i].continuation.len()));
-    let mut scores = vec![TokenScores::default(); requests.len()];
-    let mut done = 0;
-    for chunk in order.chunks(batch_size.max(1)) {
-        let batch: Vec<ScoreRequest> = chunk.iter().map(|&i| requests[i].clone()).collect();
-        for (&i, s) in chunk.iter().zip(score_batch(decoder, &batch).await?) {
-            scores[i] = s;
-        }
-        done += chunk.len();
-        after_batch(&batch, done).await?;
-    }
-    Ok(scores)
-}
-
 /// Scores a batch of requests in one forward pass (right-padded, so no real
 /// token ever attends to padding and results do not depend on the batch).
 pub async fn score_batch(decoder: &Decoder, requests: &[ScoreRequest]) -> Result<Vec<TokenScores>> {

@@ -6,6 +6,8 @@ mod common;
 
 use common::{check_scores, read_goldens, repo_root};
 use tinyeval_core::config::{Architecture, RopeScaling};
+use tinyeval_core::scorer::{BatchScorer, ScoresFuture};
+use tinyeval_core::scoring::{ScoreRequest, score_batch};
 use tinyeval_core::{Device, LanguageModel, ModelFiles};
 
 fn check_all(device: &Device, label: &str) {
@@ -99,4 +101,60 @@ fn scores_are_the_same_for_every_batch_size() {
         }
         eprintln!("{name}: {} texts, the same scores with batches of 1, 3 and 8", texts.len());
     }
+}
+
+/// A pool's stand-in: a second copy of the model that scores up to three
+/// batches at once and finishes them out of order (each waits a different
+/// number of polls), as workers of different speeds would.
+struct OutOfOrderPool {
+    copy: LanguageModel,
+    started: std::cell::Cell<usize>,
+}
+
+impl BatchScorer for OutOfOrderPool {
+    fn parallelism(&self) -> usize {
+        3
+    }
+
+    fn score(&self, batch: Vec<ScoreRequest>) -> ScoresFuture<'_> {
+        let n = self.started.get();
+        self.started.set(n + 1);
+        Box::pin(async move {
+            for _ in 0..(3 - n % 3) * 2 {
+                YieldOnce(false).await;
+            }
+            score_batch(&self.copy.decoder, &batch).await
+        })
+    }
+}
+
+/// Pending once (waking itself), then ready.
+struct YieldOnce(bool);
+
+impl std::future::Future for YieldOnce {
+    type Output = ();
+    fn poll(mut self: std::pin::Pin<&mut Self>, cx: &mut std::task::Context<'_>) -> std::task::Poll<()> {
+        if self.0 {
+            return std::task::Poll::Ready(());
+        }
+        self.0 = true;
+        cx.waker().wake_by_ref();
+        std::task::Poll::Pending
+    }
+}
+
+#[test]
+fn scores_are_the_same_whatever_the_pool() {
+    let device = Device::flex();
+    let goldens = read_goldens(&repo_root().join("core/tests/fixtures/goldens"));
+    let golden = &goldens.iter().find(|(n, _)| n == "llama-gqa").expect("no golden llama-gqa").1;
+    let load = || LanguageModel::load(ModelFiles::from_dir(&repo_root().join(&golden.model)).unwrap(), &device).unwrap();
+    let texts: Vec<String> = golden.texts.iter().map(|t| t.text.clone()).chain(golden.rolling.iter().map(|r| r.text.clone())).collect();
+    let alone = pollster::block_on(load().score_texts(&texts, 2)).unwrap();
+    let pool = OutOfOrderPool { copy: load(), started: std::cell::Cell::new(0) };
+    let pooled_model = load().with_scorer(std::rc::Rc::new(pool));
+    let pooled = pollster::block_on(pooled_model.score_texts(&texts, 2)).unwrap();
+    // The same batches, scored elsewhere and out of order: the same numbers exactly, in order.
+    assert_eq!(alone, pooled);
+    assert!(alone.iter().map(|t| t.tokens.len()).sum::<usize>() > 20, "too few tokens to mean anything");
 }

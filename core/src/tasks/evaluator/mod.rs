@@ -35,7 +35,8 @@ use serde_json::Value;
 
 use crate::error::{Error, Result};
 use crate::language_model::LanguageModel;
-use crate::scoring::{ScoreRequest, score_in_length_order};
+use crate::scorer::score_in_length_order;
+use crate::scoring::ScoreRequest;
 use crate::tasks::config::{OutputType, TaskConfig};
 use crate::tasks::data::TaskDocs;
 use crate::tasks::fewshot::{FewshotSampler, fewshot_context};
@@ -195,7 +196,7 @@ where
     let generate_total: usize = plans.iter().map(|p| p.requests.iter().filter(|r| matches!(r, Request::Generate { .. })).count()).sum();
     let requests_total = score_requests.len() + generate_total;
     let mut tokens_done = 0;
-    let scores = score_in_length_order(&model.decoder, &score_requests, options.batch_size, |batch, done| {
+    let scores = score_in_length_order(model.scorer(), &score_requests, options.batch_size, |batch, done| {
         tokens_done += batch.iter().map(|r| r.context.len() + r.continuation.len()).sum::<usize>();
         after_batch(EvalProgress { requests_done: done, requests_total, tokens_done })
     })
