@@ -1,10 +1,11 @@
 // The browser rows of the scoring benchmark (scripts/bench.py runs this):
 // serves the built site (dist/) on 127.0.0.1 with one extra folder mounted for a
 // model that is not bundled, opens `?bench` in headless Chromium on WebGPU and on
-// the CPU backend (`&backend=cpu`), and prints each page's JSON result on a line.
+// the CPU backend (`&backend=cpu`: its pool of Web Workers, one a core; `cpu:N`
+// for N workers), and prints each page's JSON result on a line.
 //
 // Usage: node bench.mjs --model <folder URL relative to the site, e.g. models/tinyhelen-1m/>
-//          [--mount /extra/=DIR] [--backends webgpu,cpu] [--batch_size 8] [--seq_len 256]
+//          [--mount /extra/=DIR] [--backends webgpu,cpu:1,cpu] [--batch_size 8] [--seq_len 256]
 //          [--repeats 3] [--warmup 1] [--timeout_s 1200]
 import path from 'node:path';
 import { parseArgs } from 'node:util';
@@ -32,12 +33,14 @@ const { site, stop } = await serveSite({ port: opts.port, mounts: opts.mount });
 
 const browser = await launchBrowser();
 try {
-  for (const backend of opts.backends.split(',')) {
+  for (const run of opts.backends.split(',')) {
+    const [backend, workers] = run.split(':');
     const query = new URLSearchParams({
       bench: '', model: opts.model, batch_size: opts.batch_size, seq_len: opts.seq_len,
       repeats: opts.repeats, warmup: opts.warmup, seed: opts.seed,
     });
     if (backend === 'cpu') query.set('backend', 'cpu');
+    if (workers !== undefined) query.set('workers', workers);
     const page = await browser.newPage();
     await page.goto(`${site}?${query}`);
     const done = page.locator('[data-testid=bench-result], [data-testid=bench-error]');

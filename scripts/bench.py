@@ -30,8 +30,9 @@ bench``'s synthetic batch.
 
 ``--browser`` adds the page's ``?bench`` mode (app/src/bench_page.rs) in
 headless Chromium through ``e2e/bench.mjs``, on WebGPU (here Chromium's
-SwiftShader software adapter) and on the CPU backend (wasm, one thread; its
-ratio is to PyTorch on one thread); build the site first (scripts/build-site.sh).
+SwiftShader software adapter) and on the CPU backend with one Web Worker and
+with one a core (each worker's wasm on one thread; its ratio is to PyTorch on
+as many threads); build the site first (scripts/build-site.sh).
 With it come the anchors (bench_anchors.py; ``--no-anchors`` skips them):
 transformers.js on an ONNX export of the same weights (wasm execution provider
 on 1 thread and on all cores, WebGPU execution provider) and wllama on an F32
@@ -266,8 +267,8 @@ def main() -> None:
                     help="also compare PyTorch and tinyeval's cpu backend on one thread each (robust on a busy machine)")
     ap.add_argument("--browser", action="store_true",
                     help="also run the built site (dist/, scripts/build-site.sh) in headless Chromium, on WebGPU and on "
-                         "the CPU backend (one thread), compared with PyTorch on all cores and on one thread")
-    ap.add_argument("--browser-large-backends", default="cpu",
+                         "the CPU backend (its Web Workers: one, and one a core), compared with PyTorch on as many threads")
+    ap.add_argument("--browser-large-backends", default="cpu:1,cpu",
                     help="browser backends for SmolLM2 (Chromium's software WebGPU, SwiftShader, scores the demo model "
                          "at ~130 tokens/s, so SmolLM2 would take about half an hour: add webgpu on a real GPU)")
     ap.add_argument("--no-anchors", action="store_true",
@@ -363,12 +364,14 @@ def main() -> None:
         if args.browser:
             # A 100M+ model takes minutes per batch in the browser: one cold run only.
             warmup, repeats = (1, args.repeats) if i == 0 else (0, 1)
-            browser_backends = "webgpu,cpu" if i == 0 else args.browser_large_backends
+            browser_backends = "webgpu,cpu:1,cpu" if i == 0 else args.browser_large_backends
             for r in bench_browser(folder, args.batch_size, args.seq_len, warmup, repeats, args.seed, browser_backends):
                 cold = "" if warmup else ", cold"
                 if r["backend"] == "cpu":
-                    # wasm runs on one thread: compare with PyTorch on one thread.
-                    add(name, f"browser CPU (wasm, burn flex, 1 thread{cold})", r, ref1 or ref)
+                    # Each worker's wasm runs on one thread: compare with PyTorch on as many.
+                    n = r["threads"]
+                    add(name, f"browser CPU (wasm, burn flex, {n} worker{'s' if n > 1 else ''}{cold})", r,
+                        (ref1 or ref) if n == 1 else ref)
                 else:
                     add(name, f"browser WebGPU ({r['adapter'].removeprefix('WebGPU · ')}{cold})", r, ref)
             if not args.no_anchors:

@@ -6,15 +6,17 @@
 //!
 //! Query: `bench&model=URL` (a folder URL ending in `/`, or a `.gguf`) or
 //! `bench&builtin=NAME`, plus optional `batch_size` (8), `seq_len` (256),
-//! `repeats` (3), `warmup` (1), `seed` (0) and `backend=cpu`.
+//! `repeats` (3), `warmup` (1), `seed` (0), `backend=cpu` and `workers`
+//! (on the CPU: the pool's size, one a core by default; 0 for the page's main thread).
 
 use leptos::prelude::*;
 use serde_json::json;
 use tinyeval_core::benchmark;
-use tinyeval_core::scoring::score_batch;
+use tinyeval_core::scorer::score_in_length_order;
 
 use crate::backend;
-use crate::model_loading::{ModelSource, load_model};
+use crate::model_loading::{Keep, ModelSource, load_model};
+use crate::state::with_workers;
 
 pub struct BenchParams {
     source: ModelSource,
@@ -60,8 +62,13 @@ fn now_s() -> f64 {
 async fn run(params: BenchParams) -> Result<serde_json::Value, String> {
     let backend = backend::choose(backend::requested_backend().as_deref()).await;
     let started = now_s();
-    let model = load_model(&params.source, &backend.device, &|_| {}).await?.model;
+    let keep = if backend.short_name() == "cpu" { Keep::ForWorkers } else { Keep::Nothing };
+    let pooled = with_workers(load_model(&params.source, &backend.device, keep, &|_| {}).await?).await;
+    let model = pooled.loaded.model;
     let load_s = now_s() - started;
+    // The batch shared out among the workers, a part each, at once.
+    let workers = model.scorer().parallelism();
+    let part = params.batch_size.div_ceil(workers);
     let config = &model.config;
     if params.seq_len - 1 > config.max_positions {
         return Err(format!("seq_len {} needs a context of {} but the model's is {}", params.seq_len, params.seq_len - 1, config.max_positions));
@@ -72,7 +79,7 @@ async fn run(params: BenchParams) -> Result<serde_json::Value, String> {
     let mut scores = Vec::new();
     for i in 0..params.warmup + params.repeats {
         let t = now_s();
-        scores = score_batch(&model.decoder, &requests).await.map_err(|e| e.to_string())?;
+        scores = score_in_length_order(model.scorer(), &requests, part, |_, _| async { Ok(()) }).await.map_err(|e| e.to_string())?;
         let elapsed = now_s() - t;
         if i < params.warmup { warmup_s.push(elapsed) } else { times.push(elapsed) }
     }
@@ -82,8 +89,9 @@ async fn run(params: BenchParams) -> Result<serde_json::Value, String> {
         ("architecture".to_string(), json!(format!("{:?}", config.architecture))),
         ("backend".to_string(), json!(backend.short_name())),
         ("adapter".to_string(), json!(backend.label())),
-        // wasm runs on one thread (the CPU backend's; WebGPU's work is the GPU's).
-        ("threads".to_string(), json!(1)),
+        // Each worker's wasm runs on one thread (WebGPU's work is the GPU's).
+        ("threads".to_string(), json!(workers)),
+        ("workers".to_string(), json!(pooled.workers)),
         ("seed".to_string(), json!(params.seed)),
         ("load_s".to_string(), json!(load_s)),
     ]);

@@ -15,6 +15,7 @@ mod model_files;
 mod model_loading;
 mod overlap;
 mod plots;
+mod pool;
 mod finetune_run;
 mod probe_run;
 mod runs;
@@ -25,6 +26,10 @@ mod task_loading;
 
 fn main() {
     console_error_panic_hook::set_once();
+    // The same wasm runs the page's workers (see `pool`).
+    if pool::worker::in_worker() {
+        return pool::worker::serve();
+    }
     match bench_page::requested() {
         // `?bench`: the page runs the scoring benchmark instead of the dashboard.
         Some(params) => leptos::mount::mount_to_body(move || bench_page::BenchPage(bench_page::BenchPageProps { params })),

@@ -9,9 +9,11 @@ use std::cell::Cell;
 
 use serde::Deserialize;
 use tinyeval_core::config::ModelConfig;
-use tinyeval_core::file_bytes::{FileBytes, PIECE_BYTES};
+use tinyeval_core::file_bytes::PIECE_BYTES;
 use tinyeval_core::memory::MemoryNeed;
 use tinyeval_core::{Device, LanguageModel, ModelFiles};
+
+use crate::pool::ModelBytes;
 
 use crate::browser::fetch::{Check, Download, fetch_bytes, fetch_cached, fetch_optional, read_pieces};
 use crate::memory::{Limit, gguf_file_need, gguf_need, next_header_try};
@@ -123,9 +125,26 @@ pub enum LoadEvent {
 pub struct Loaded {
     pub model: LanguageModel,
     pub from_cache: bool,
+    /// The message that loads a copy of it in a worker, when asked for
+    /// ([`Keep::ForWorkers`]).
+    pub for_workers: Option<js_sys::Object>,
 }
 
-pub async fn load_model(source: &ModelSource, device: &Device, on_event: &dyn Fn(LoadEvent)) -> Result<Loaded, String> {
+/// Whether loading keeps a copy of the model's files for the page's workers.
+#[derive(Clone, Copy, PartialEq)]
+pub enum Keep {
+    Nothing,
+    ForWorkers,
+}
+
+/// Builds the model from its files, first copying them into a message for
+/// the workers when `keep` asks for it.
+fn build(bytes: ModelBytes, device: &Device, keep: Keep, from_cache: bool) -> Result<Loaded, String> {
+    let for_workers = (keep == Keep::ForWorkers).then(|| bytes.load_message());
+    Ok(Loaded { model: bytes.load(device)?, from_cache, for_workers })
+}
+
+pub async fn load_model(source: &ModelSource, device: &Device, keep: Keep, on_event: &dyn Fn(LoadEvent)) -> Result<Loaded, String> {
     let limit = Limit::here();
     // Shows the need, then refuses it if it does not fit.
     let need = |name: &str, file: &str, n: &MemoryNeed| -> Result<(), String> {
@@ -133,9 +152,9 @@ pub async fn load_model(source: &ModelSource, device: &Device, on_event: &dyn Fn
         limit.check(file, n)
     };
     match source {
-        ModelSource::Builtin(name) => load_bundled(name, device, &need).await,
-        ModelSource::Url(url) => load_url(url, device, &limit, &|p| on_event(LoadEvent::Download(p)), &need).await,
-        ModelSource::Local(files) => load_local(&source.describe(), files, device, &need).await,
+        ModelSource::Builtin(name) => load_bundled(name, device, keep, &need).await,
+        ModelSource::Url(url) => load_url(url, device, keep, &limit, &|p| on_event(LoadEvent::Download(p)), &need).await,
+        ModelSource::Local(files) => load_local(&source.describe(), files, device, keep, &need).await,
     }
 }
 
@@ -143,7 +162,7 @@ pub async fn load_model(source: &ModelSource, device: &Device, on_event: &dyn Fn
 type NeedCheck<'a> = dyn Fn(&str, &str, &MemoryNeed) -> Result<(), String> + 'a;
 
 /// A bundled model: served with the site, so no cache and no progress.
-async fn load_bundled(name: &str, device: &Device, need: &NeedCheck<'_>) -> Result<Loaded, String> {
+async fn load_bundled(name: &str, device: &Device, keep: Keep, need: &NeedCheck<'_>) -> Result<Loaded, String> {
     let base = format!("models/{name}/");
     let weights = format!("{base}model.safetensors");
     let files = ModelFiles {
@@ -155,15 +174,14 @@ async fn load_bundled(name: &str, device: &Device, need: &NeedCheck<'_>) -> Resu
     };
     let config = ModelConfig::from_json(&format!("{name}/config.json"), &files.config_json).map_err(|e| e.to_string())?;
     need(name, &weights, &MemoryNeed::of_config(&config, files.safetensors[0].1.len() as u64))?;
-    let model = LanguageModel::load(files, device).map_err(|e| e.to_string())?;
-    Ok(Loaded { model, from_cache: false })
+    build(ModelBytes::Folder(files), device, keep, false)
 }
 
 /// A model by URL: a GGUF file's header or a folder's `config.json` first,
 /// so that a model too large for the page is refused before its weights are
 /// downloaded (a GGUF as soon as its header has come in; a folder's weights
 /// from their `Content-Length`).
-async fn load_url(url: &str, device: &Device, limit: &Limit, on_progress: &dyn Fn(DownloadProgress), need: &NeedCheck<'_>) -> Result<Loaded, String> {
+async fn load_url(url: &str, device: &Device, keep: Keep, limit: &Limit, on_progress: &dyn Fn(DownloadProgress), need: &NeedCheck<'_>) -> Result<Loaded, String> {
     let all_cached = Cell::new(true);
     // The file in pieces of `piece_len` bytes (one piece if `None`).
     let get_pieces = async |url: String, required: bool, check: &Check<'_>, piece_len: Option<usize>| -> Result<Option<Vec<Vec<u8>>>, String> {
@@ -205,15 +223,15 @@ async fn load_url(url: &str, device: &Device, limit: &Limit, on_progress: &dyn F
             }
         };
         let pieces = get_pieces(url.to_string(), true, &check, Some(PIECE_BYTES)).await?.unwrap_or_default();
-        let bytes = FileBytes::from_pieces(pieces);
         if tried_at.get() == 0 {
             // Nothing declared its size: the header now, before the weights are built.
-            if let Some(n) = gguf_need(url, &bytes.prefix(64 << 20), bytes.len())? {
+            let len = pieces.iter().map(|p| p.len() as u64).sum();
+            let prefix: Vec<u8> = pieces.iter().flatten().copied().take(64 << 20).collect();
+            if let Some(n) = gguf_need(url, &prefix, len)? {
                 need(url, url, &n)?;
             }
         }
-        let model = LanguageModel::load_gguf(url.to_string(), bytes, device).map_err(|e| e.to_string())?;
-        return Ok(Loaded { model, from_cache: all_cached.get() });
+        return build(ModelBytes::Gguf { name: url.to_string(), pieces }, device, keep, all_cached.get());
     }
     let base = if url.ends_with('/') { url.to_string() } else { format!("{url}/") };
     let name = base.trim_end_matches('/').to_string();
@@ -256,21 +274,19 @@ async fn load_url(url: &str, device: &Device, limit: &Limit, on_progress: &dyn F
         tokenizer_config_json: get(format!("{base}tokenizer_config.json"), false, &any_size).await?,
         safetensors,
     };
-    let model = LanguageModel::load(files, device).map_err(|e| e.to_string())?;
-    Ok(Loaded { model, from_cache: all_cached.get() })
+    build(ModelBytes::Folder(files), device, keep, all_cached.get())
 }
 
 /// Files picked or dropped: one `.gguf` file (its header read first, then
 /// the file), or a Hugging Face folder's files (`config.json` first). Each
 /// file is read once, into the buffer core takes over.
-async fn load_local(name: &str, files: &[ChosenFile], device: &Device, need: &NeedCheck<'_>) -> Result<Loaded, String> {
+async fn load_local(name: &str, files: &[ChosenFile], device: &Device, keep: Keep, need: &NeedCheck<'_>) -> Result<Loaded, String> {
     let find = |file: &str| files.iter().find(|f| base_name(&f.path) == file);
     if let Some(gguf) = files.iter().find(|f| is_gguf_name(&f.path)) {
         need(&gguf.path, &gguf.path, &gguf_file_need(&gguf.path, &gguf.file).await?)?;
         // In pieces, which loading frees as it reads the tensors in them.
         let pieces = read_pieces(&gguf.file, PIECE_BYTES as u64).await?;
-        let model = LanguageModel::load_gguf(gguf.path.clone(), FileBytes::from_pieces(pieces), device).map_err(|e| e.to_string())?;
-        return Ok(Loaded { model, from_cache: false });
+        return build(ModelBytes::Gguf { name: gguf.path.clone(), pieces }, device, keep, false);
     }
     let names: Vec<&str> = files.iter().map(|f| base_name(&f.path)).collect();
     let missing = |file: &str| {
@@ -305,6 +321,5 @@ async fn load_local(name: &str, files: &[ChosenFile], device: &Device, need: &Ne
         safetensors.push((f.path.clone(), f.read().await?));
     }
     let files = ModelFiles { name: name.to_string(), config_json, tokenizer_json, tokenizer_config_json, safetensors };
-    let model = LanguageModel::load(files, device).map_err(|e| e.to_string())?;
-    Ok(Loaded { model, from_cache: false })
+    build(ModelBytes::Folder(files), device, keep, false)
 }

@@ -12,7 +12,8 @@ use tinyeval_core::LanguageModel;
 use crate::backend::{Backend, BackendKind};
 use crate::backend_probe;
 use crate::export::RunSummary;
-use crate::model_loading::{BuiltinModel, DownloadProgress, LoadEvent, Loaded, ModelSource, load_model};
+use crate::model_loading::{BuiltinModel, DownloadProgress, Keep, LoadEvent, Loaded, ModelSource, load_model};
+use crate::pool;
 
 /// The largest model (its f32 weights) loaded on the CPU as well as on
 /// WebGPU to time which is faster: a second copy of a larger one would double
@@ -155,7 +156,8 @@ impl AppState {
                 LoadEvent::Download(p) => slot.download.set(Some(p)),
                 LoadEvent::Need(n) => slot.need.set(Some(n)),
             };
-            let loaded = load_model(&source, &chosen.device, &on_event).await;
+            let keep = if chosen.short_name() == "cpu" { Keep::ForWorkers } else { Keep::Nothing };
+            let loaded = load_model(&source, &chosen.device, keep, &on_event).await;
             slot.download.set(None);
             let loaded = match loaded {
                 Ok(l) if self.measure_backend.get_untracked() => {
@@ -163,15 +165,24 @@ impl AppState {
                     slot.state.set(ModelState::Loading("measuring which backend is faster for this model…".into()));
                     Ok(self.keep_faster_backend(&source, chosen, l).await)
                 }
-                other => other,
+                Ok(l) if l.for_workers.is_some() => {
+                    slot.state.set(ModelState::Loading("starting the Web Workers…".into()));
+                    Ok(with_workers(l).await)
+                }
+                Ok(l) => Ok(Pooled { loaded: l, workers: None }),
+                Err(e) => Err(e),
             };
             match loaded {
-                Ok(l) => {
-                    slot.note.set(match (&source, l.from_cache) {
-                        (ModelSource::Url(_), true) => "loaded from the browser cache, without downloading".into(),
-                        (ModelSource::Url(_), false) => "downloaded, and kept in the browser cache for the next visit".into(),
-                        (ModelSource::Local(_), _) => "read from your files; nothing was uploaded".into(),
-                        (ModelSource::Builtin(_), _) => "bundled with the site".into(),
+                Ok(Pooled { loaded: l, workers }) => {
+                    let origin = match (&source, l.from_cache) {
+                        (ModelSource::Url(_), true) => "loaded from the browser cache, without downloading",
+                        (ModelSource::Url(_), false) => "downloaded, and kept in the browser cache for the next visit",
+                        (ModelSource::Local(_), _) => "read from your files; nothing was uploaded",
+                        (ModelSource::Builtin(_), _) => "bundled with the site",
+                    };
+                    slot.note.set(match workers {
+                        Some(w) => format!("{origin}; {w}"),
+                        None => origin.to_string(),
                     });
                     slot.state.set(ModelState::Ready(Rc::new(l.model)));
                 }
@@ -188,14 +199,40 @@ impl AppState {
     }
 }
 
+/// A loaded model, and what the page says of its workers (if on the CPU).
+pub struct Pooled {
+    pub loaded: Loaded,
+    pub workers: Option<String>,
+}
+
+/// The model, scoring in a pool of Web Workers (as many as
+/// [`pool::workers_for`] says) when loading kept its files for them; on the
+/// page's main thread if none is wanted or none can start.
+pub async fn with_workers(mut loaded: Loaded) -> Pooled {
+    let Some(message) = loaded.for_workers.take() else { return Pooled { loaded, workers: None } };
+    let need = tinyeval_core::memory::MemoryNeed::of_config(&loaded.model.config, loaded.model.file_bytes as u64);
+    let count = pool::workers_for(&need);
+    if count == 0 {
+        return Pooled { loaded, workers: Some("scoring on the page's main thread (?workers=0)".into()) };
+    }
+    match pool::pool_for(&message, count).await {
+        Ok(p) => {
+            let text = pool::describe(&p);
+            Pooled { loaded: Loaded { model: loaded.model.with_scorer(p), ..loaded }, workers: Some(text) }
+        }
+        Err(e) => Pooled { loaded, workers: Some(e) },
+    }
+}
+
 impl AppState {
     /// Loads `source` on the CPU too, times the probe on both devices, makes
     /// the faster the page's backend and returns the model loaded there. If the
     /// CPU copy cannot be made or timed, WebGPU stays, saying why; so it does
     /// for a large model, which is not loaded a second time just to be timed.
-    async fn keep_faster_backend(self, source: &ModelSource, gpu: Backend, on_gpu: Loaded) -> Loaded {
+    async fn keep_faster_backend(self, source: &ModelSource, gpu: Backend, on_gpu: Loaded) -> Pooled {
+        let on_gpu = Pooled { loaded: on_gpu, workers: None };
         let BackendKind::WebGpu { adapter } = gpu.kind.clone() else { return on_gpu };
-        let weights = tinyeval_core::memory::MemoryNeed::of_config(&on_gpu.model.config, 0).weight_bytes;
+        let weights = tinyeval_core::memory::MemoryNeed::of_config(&on_gpu.loaded.model.config, 0).weight_bytes;
         if weights > MEASURE_AT_MOST_BYTES {
             let note = format!(
                 "not timed against the CPU: its weights take {} as f32, too much to hold a second copy for that; ?backend=cpu uses the CPU",
@@ -206,14 +243,14 @@ impl AppState {
         }
         let cpu = Backend::cpu(String::new());
         let measured = async {
-            let on_cpu = load_model(source, &cpu.device, &|_| {}).await?;
-            let gpu_rate = backend_probe::tokens_per_second(&on_gpu.model).await?;
-            let cpu_rate = backend_probe::tokens_per_second(&on_cpu.model).await?;
+            let on_cpu = with_workers(load_model(source, &cpu.device, Keep::ForWorkers, &|_| {}).await?).await;
+            let gpu_rate = backend_probe::tokens_per_second(&on_gpu.loaded.model).await?;
+            let cpu_rate = backend_probe::tokens_per_second(&on_cpu.loaded.model).await?;
             Ok::<_, String>((on_cpu, cpu_rate, gpu_rate))
         };
         match measured.await {
             Ok((on_cpu, cpu_rate, gpu_rate)) => {
-                let verdict = backend_probe::verdict(cpu_rate, gpu_rate, &adapter);
+                let verdict = backend_probe::verdict(cpu_rate, on_cpu.loaded.model.scorer().parallelism(), gpu_rate, &adapter);
                 if cpu_rate >= gpu_rate {
                     self.backend.set(Some(Backend { kind: BackendKind::Cpu { reason: "faster here".into() }, measured: Some(verdict), ..cpu }));
                     on_cpu
