@@ -32,18 +32,18 @@ function worstRelative(a, b) {
 }
 
 test('the same log-likelihoods, picks, metrics and stderrs with 0, 1 and 3 workers, batches of 1 and 8, and on WebGPU', async ({ page, watched }) => {
-  // Three CPU runs and one on SwiftShader, which alone takes 1-2 minutes.
+  // Three CPU runs and one on SwiftShader (about a minute for these 6 docs).
   test.setTimeout(420_000);
   const runs = [];
   for (const [workers, batch, note] of [[0, 8, /main thread/], [1, 1, /scoring in 1 Web Worker/], [3, 8, /scoring in 3 Web Workers/]]) {
     await openReady(page, `/?backend=cpu&workers=${workers}`, 'cpu');
     await expect(page.getByTestId('target-note')).toContainText(note);
-    runs.push({ label: `${workers} workers, batch ${batch}`, ...(await runDemo(page, { limit: 12, batch })) });
+    runs.push({ label: `${workers} workers, batch ${batch}`, ...(await runDemo(page, { limit: 6, batch })) });
   }
   await openReady(page, '/?backend=webgpu', 'webgpu');
-  runs.push({ label: 'WebGPU, batch 8', ...(await runDemo(page, { limit: 12, batch: 8 })) });
+  runs.push({ label: 'WebGPU, batch 8', ...(await runDemo(page, { limit: 6, batch: 8 })) });
   const [first, ...rest] = runs;
-  expect(first.lls.length).toBe(12);
+  expect(first.lls.length).toBe(6);
   for (const run of rest) {
     const worst = worstRelative(first, run);
     console.log(`${run.label} against ${first.label}: max relative difference in log-likelihood ${worst.toExponential(2)}`);
