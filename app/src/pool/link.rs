@@ -13,6 +13,7 @@ use wasm_bindgen_futures::JsFuture;
 use web_sys::{Blob, BlobPropertyBag, ErrorEvent, MessageEvent, Url, Worker, WorkerOptions, WorkerType};
 
 use super::message;
+use crate::browser::fetch::js_error;
 
 /// The module script a worker starts with: it waits for the page's
 /// wasm-bindgen script and compiled module, and starts them; the wasm's
@@ -70,8 +71,8 @@ fn bootstrap_url() -> Result<String, String> {
     }
     let options = BlobPropertyBag::new();
     options.set_type("text/javascript");
-    let blob = Blob::new_with_str_sequence_and_options(&Array::of1(&BOOTSTRAP.into()), &options).map_err(|e| super::js_text(&e))?;
-    let url = Url::create_object_url_with_blob(&blob).map_err(|e| super::js_text(&e))?;
+    let blob = Blob::new_with_str_sequence_and_options(&Array::of1(&BOOTSTRAP.into()), &options).map_err(|e| js_error(&e))?;
+    let url = Url::create_object_url_with_blob(&blob).map_err(|e| js_error(&e))?;
     URL.with_borrow_mut(|u| *u = Some(url.clone()));
     Ok(url)
 }
@@ -87,7 +88,7 @@ impl WorkerLink {
     pub fn spawn() -> Result<WorkerLink, String> {
         let options = WorkerOptions::new();
         options.set_type(WorkerType::Module);
-        let worker = Worker::new_with_options(&bootstrap_url()?, &options).map_err(|e| super::js_text(&e))?;
+        let worker = Worker::new_with_options(&bootstrap_url()?, &options).map_err(|e| js_error(&e))?;
         let pending: Pending = Rc::new(RefCell::new(HashMap::new()));
         let stopped = Rc::new(RefCell::new(None));
         let (ready, resolve_ready) = promise();
@@ -115,13 +116,13 @@ impl WorkerLink {
         worker.set_onmessage(Some(on_message.as_ref().unchecked_ref()));
         worker.set_onerror(Some(on_error.as_ref().unchecked_ref()));
         let start = message::object(&[("glue", glue_url()?.into()), ("module", wasm_bindgen::module())]);
-        worker.post_message(&start).map_err(|e| super::js_text(&e))?;
+        worker.post_message(&start).map_err(|e| js_error(&e))?;
         Ok(WorkerLink { worker, pending, next_id: Cell::new(1), ready, stopped, _on_message: on_message, _on_error: on_error })
     }
 
     /// Resolves when the worker's wasm is running and listening.
     pub async fn ready(&self) -> Result<(), String> {
-        let reply = JsFuture::from(self.ready.clone()).await.map_err(|e| super::js_text(&e))?;
+        let reply = JsFuture::from(self.ready.clone()).await.map_err(|e| js_error(&e))?;
         message::ok(&reply).map(|_| ())
     }
 
@@ -138,14 +139,14 @@ impl WorkerLink {
         }
         let id = self.next_id.get();
         self.next_id.set(id.wrapping_add(1).max(1));
-        js_sys::Reflect::set(request, &"id".into(), &id.into()).map_err(|e| super::js_text(&e))?;
+        js_sys::Reflect::set(request, &"id".into(), &id.into()).map_err(|e| js_error(&e))?;
         let (reply, resolve) = promise();
         self.pending.borrow_mut().insert(id, resolve);
         if let Err(e) = self.worker.post_message_with_transfer(request, transfer) {
             self.pending.borrow_mut().remove(&id);
-            return Err(super::js_text(&e));
+            return Err(js_error(&e));
         }
-        let reply = JsFuture::from(reply).await.map_err(|e| super::js_text(&e))?;
+        let reply = JsFuture::from(reply).await.map_err(|e| js_error(&e))?;
         message::ok(&reply)
     }
 }

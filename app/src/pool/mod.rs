@@ -28,7 +28,6 @@ use tinyeval_core::memory::MemoryNeed;
 use tinyeval_core::scorer::{BatchScorer, ScoresFuture};
 use tinyeval_core::scoring::{ScoreRequest, TokenScores};
 
-use crate::browser::fetch::js_error;
 use link::WorkerLink;
 pub use message::ModelBytes;
 
@@ -133,9 +132,4 @@ pub fn describe(pool: &WorkerPool) -> String {
 /// A pool for a model just loaded from `bytes` on the CPU, or why there is none.
 pub async fn pool_for(bytes: &js_sys::Object, count: usize) -> Result<Rc<WorkerPool>, String> {
     WorkerPool::start(count, bytes).await.map(Rc::new).map_err(|e| format!("no Web Workers ({e}): scoring on the page's main thread"))
-}
-
-/// A JavaScript exception as text.
-pub fn js_text(e: &wasm_bindgen::JsValue) -> String {
-    js_error(e)
 }
