@@ -18,16 +18,24 @@ if ! rustup target list --installed | grep -qx wasm32-unknown-unknown; then
   rustup target add wasm32-unknown-unknown
 fi
 
+# The two tools are built lightly optimised, without LTO: they only drive cargo,
+# copy files and rewrite one .wasm, so a fast build matters more than their speed
+# (a clean CI machine compiles them every time).
+tool_install() {
+  CARGO_PROFILE_RELEASE_OPT_LEVEL=1 CARGO_PROFILE_RELEASE_LTO=false CARGO_PROFILE_RELEASE_CODEGEN_UNITS=16 \
+    CARGO_PROFILE_RELEASE_DEBUG=false cargo install "$@"
+}
+
 if [[ "$(trunk --version 2>/dev/null)" != "trunk 0.21.14" ]]; then
-  say "installing trunk 0.21.14 (about 8 minutes)"
-  cargo install trunk --version 0.21.14 --locked
+  say "installing trunk 0.21.14 (a few minutes)"
+  tool_install trunk --version 0.21.14 --locked
 fi
 
 # wasm-bindgen-cli must match the wasm-bindgen library in Cargo.lock exactly.
 bindgen_version="$(grep -A1 '^name = "wasm-bindgen"$' "$root/Cargo.lock" | sed -n 's/^version = "\(.*\)"/\1/p')"
 if [[ "$(wasm-bindgen --version 2>/dev/null)" != "wasm-bindgen $bindgen_version" ]]; then
   say "installing wasm-bindgen-cli $bindgen_version"
-  cargo install wasm-bindgen-cli --version "$bindgen_version"
+  tool_install wasm-bindgen-cli --version "$bindgen_version"
 fi
 
 # Debian's binaryen is too old (its wasm-opt breaks the .wasm); npm's binaryen@132 works.
