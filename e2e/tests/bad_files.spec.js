@@ -10,7 +10,7 @@
 import fs from 'node:fs';
 import http from 'node:http';
 import path from 'node:path';
-import { test, expect, backends, openReady, openTab, repoRoot, demoModel, defaultModelName, waitForRun, downloadFrom } from './fixtures.js';
+import { test, expect, backends, cpuOnly, openReady, openTab, repoRoot, demoModel, defaultModelName, waitForRun, downloadFrom } from './fixtures.js';
 
 /** A file for `setInputFiles`, made in memory. */
 const file = (name, content) => ({ name, mimeType: 'application/octet-stream', buffer: Buffer.isBuffer(content) ? content : Buffer.from(content) });
@@ -186,7 +186,7 @@ for (const [name, query, backend] of backends) {
   });
 }
 
-for (const [name, query, backend] of backends) {
+for (const [name, query, backend] of cpuOnly) {
   test(`bad task YAMLs and data, labelled sets, manifests and Leaner-Eval questions are named on ${name}; the results on screen stay and a run still works`, async ({ page, watched }, info) => {
     await openReady(page, query, backend);
     await openTab(page, 'benchmarks');
@@ -313,7 +313,7 @@ function inertness(p) {
   };
 }
 
-for (const [name, query, backend] of backends) {
+for (const [name, query, backend] of cpuOnly) {
   test(`hostile texts and names stay text on ${name}: tables, per-sample view, heat map, charts, Compare, permalink, exports`, async ({ page, context, watched }, info) => {
     const inert = inertness(page);
     const server = await startServer();

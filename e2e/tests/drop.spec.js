@@ -5,7 +5,7 @@
 // model file, is named with what is missing; the page stays usable.
 import fs from 'node:fs';
 import path from 'node:path';
-import { test, expect, openReady, openTab, defaultModel, defaultModelName, tempDir, backends } from './fixtures.js';
+import { test, expect, openReady, openTab, defaultModel, defaultModelName, tempDir, cpuOnly } from './fixtures.js';
 
 /** Drops the files or folders at `paths` (on this machine) onto the element with `testid`, as the OS does. */
 async function dropPaths(page, testid, paths) {
@@ -21,7 +21,7 @@ async function dropPaths(page, testid, paths) {
 
 const ready = (page, role) => page.getByTestId(role === 'target' ? 'model-status' : 'reference-model-status').locator('[data-ready="true"]');
 
-for (const [name, query, backend] of backends) {
+for (const [name, query, backend] of cpuOnly) {
   test(`a dropped model folder loads on ${name}, with its parameters and vocabulary; a folder without config.json says so and the page stays usable`, async ({ page, watched }, info) => {
     await openReady(page, query, backend);
     const bundled = await ready(page, 'target').textContent();

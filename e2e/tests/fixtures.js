@@ -50,6 +50,13 @@ export const backends = [
   ['CPU', '/?backend=cpu', 'cpu'],
 ];
 
+/** The CPU alone, for flows whose behaviour does not depend on the backend
+ * (error messages, escaping, dropping files): their WebGPU legs only repeated
+ * them on SwiftShader, minutes of CI. The numbers on WebGPU stay checked by the
+ * goldens, benchmarks, contamination, fine-tuning, Leaner-Eval and workers specs,
+ * and loading on WebGPU by bad model files and picked files. */
+export const cpuOnly = backends.filter(([, , backend]) => backend === 'cpu');
+
 /** Opens the page and waits until the demo model is loaded on the expected backend. */
 export async function openReady(page, query, expectedBackend) {
   await page.goto(query);
