@@ -4,6 +4,7 @@
 pub mod benchmark;
 pub mod config;
 pub mod contamination;
+mod cpu_kernels;
 pub mod detection;
 pub mod error;
 pub mod file_bytes;
@@ -17,6 +18,7 @@ pub mod judge;
 pub mod language_model;
 pub mod memory;
 mod lbfgs;
+mod logit_statistics;
 pub mod leaner_eval;
 pub mod membership;
 pub mod model;

@@ -9,6 +9,8 @@
 use burn::tensor::{Int, Tensor, TensorData};
 
 use crate::error::{Error, Result};
+use crate::cpu_kernels::is_plain_cpu;
+use crate::logit_statistics;
 use crate::model::{Decoder, KvCache};
 
 #[derive(Debug, Clone, PartialEq)]
@@ -164,16 +166,31 @@ async fn row_statistics(decoder: &Decoder, hidden: Tensor<2>, rows: &[usize], ta
         return Ok(Vec::new());
     }
     let device = decoder.device();
-    let chunk = (LOGITS_PER_CHUNK / decoder.config().vocab_size).max(1);
+    let vocab = decoder.config().vocab_size;
+    let chunk = (LOGITS_PER_CHUNK / vocab).max(1);
+    // On the CPU the logits are read back and reduced on the host, in one pass
+    // a row (see logit_statistics); on a GPU they stay there and only the four
+    // statistics a row come back.
+    let on_host = is_plain_cpu(device);
     let mut parts = Vec::new();
+    let mut host = Vec::new();
     for (rows, targets) in rows.chunks(chunk).zip(targets.chunks(chunk)) {
         let n = rows.len();
         let idx: Vec<i64> = rows.iter().map(|&r| r as i64).collect();
-        let tgt: Vec<i64> = targets.iter().map(|&t| t as i64).collect();
         let idx = Tensor::<1, Int>::from_data(TensorData::new(idx, [n]), device);
-        let tgt = Tensor::<2, Int>::from_data(TensorData::new(tgt, [n, 1]), device);
         let logits = decoder.logits(hidden.clone().select(0, idx)); // [n, vocab]
+        if on_host {
+            let data = logits.into_data_async().await.map_err(|e| Error::Device(format!("{e:?}")))?;
+            let values = data.as_slice::<f32>().map_err(|e| Error::Device(format!("{e:?}")))?;
+            host.extend(logit_statistics::rows(values, vocab, targets));
+            continue;
+        }
+        let tgt: Vec<i64> = targets.iter().map(|&t| t as i64).collect();
+        let tgt = Tensor::<2, Int>::from_data(TensorData::new(tgt, [n, 1]), device);
         parts.push(token_statistics(logits, tgt));
+    }
+    if on_host {
+        return Ok(host);
     }
     let data = Tensor::cat(parts, 0)
         .into_data_async()

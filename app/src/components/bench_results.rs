@@ -17,7 +17,7 @@ fn shown(x: f64) -> String {
 #[component]
 pub fn ResultsTable(results: RwSignal<Vec<TaskResult>>, groups: Vec<GroupConfig>) -> impl IntoView {
     let group_view = move || {
-        group_rows(&results.get(), &groups)
+        results.with(|rs| group_rows(rs, &groups))
             .into_iter()
             .map(|g| {
                 view! {
@@ -40,14 +40,12 @@ pub fn ResultsTable(results: RwSignal<Vec<TaskResult>>, groups: Vec<GroupConfig>
                 <ColumnHeads names=&["task", "k-shot", "metric", "value", "± stderr", "95% CI", "docs"] />
                 <tbody>
                     {move || {
-                        results
-                            .get()
+                        // Only the metrics are cloned, not the samples.
+                        let metrics: Vec<_> = results.with(|rs| rs.iter().map(|r| (r.samples.len(), r.num_fewshot, r.task.clone(), r.metrics.clone())).collect());
+                        metrics
                             .into_iter()
-                            .flat_map(|r| {
-                                let n = r.samples.len();
-                                let shots = r.num_fewshot;
-                                let task = r.task.clone();
-                                r.metrics
+                            .flat_map(|(n, shots, task, metrics)| {
+                                metrics
                                     .into_iter()
                                     .map(move |(name, m)| {
                                         let interval = m.uncertainty.interval;
@@ -91,12 +89,13 @@ pub fn SamplesView(results: RwSignal<Vec<TaskResult>>) -> impl IntoView {
     let task = RwSignal::new(String::new());
     let filter = RwSignal::new(String::from("all"));
     let search = RwSignal::new(String::new());
-    let rows = move || {
-        let rs = results.get();
+    // Computed once a change (the count and the table both read it), and the
+    // results read in place: they hold every sample.
+    let rows = Memo::new(move |_| {
         let wanted = task.get();
-        let Some(r) = rs.iter().find(|r| r.task == wanted).or(rs.first()) else { return Vec::new() };
-        sample_rows(r, SampleFilter::from_id(&filter.get()), &search.get())
-    };
+        let (filter, needle) = (SampleFilter::from_id(&filter.get()), search.get());
+        results.with(|rs| rs.iter().find(|r| r.task == wanted).or(rs.first()).map(|r| sample_rows(r, filter, &needle)).unwrap_or_default())
+    });
     view! {
         <section class="card" aria-labelledby="samples-title">
             <h2 id="samples-title">"Per-sample view"</h2>
@@ -104,7 +103,7 @@ pub fn SamplesView(results: RwSignal<Vec<TaskResult>>) -> impl IntoView {
                 <label>
                     "Task"
                     <select data-testid="samples-task" on:change=move |ev| task.set(event_target_value(&ev))>
-                        {move || results.get().into_iter().map(|r| view! { <option value=r.task.clone()>{r.task.clone()}</option> }).collect_view()}
+                        {move || results.with(|rs| rs.iter().map(|r| view! { <option value=r.task.clone()>{r.task.clone()}</option> }).collect_view())}
                     </select>
                 </label>
                 <label>
@@ -121,7 +120,7 @@ pub fn SamplesView(results: RwSignal<Vec<TaskResult>>) -> impl IntoView {
                 </label>
             </div>
             <p data-testid="samples-count">{move || {
-                let n = rows().len();
+                let n = rows.with(Vec::len);
                 if n > MAX_ROWS { format!("{n} samples (the first {MAX_ROWS} shown)") } else { format!("{n} samples") }
             }}</p>
             <div class="scroll">
@@ -129,7 +128,7 @@ pub fn SamplesView(results: RwSignal<Vec<TaskResult>>) -> impl IntoView {
                     <ColumnHeads names=&["doc", "prompt", "model's answer: log-likelihood", "target", "right?"] />
                     <tbody>
                         {move || {
-                            rows()
+                            rows.get()
                                 .into_iter()
                                 .take(MAX_ROWS)
                                 .map(|row| {

@@ -199,19 +199,21 @@ pub fn BenchmarksTab() -> impl IntoView {
     let ready = move || state.target.model().is_some();
 
     let chart = Signal::derive(move || {
-        let rs = results.get();
-        if rs.is_empty() || !matches!(job.status.get(), JobStatus::Done(_)) {
+        // Read in place: the results hold every sample, and this reruns at each progress report.
+        if !matches!(job.status.get(), JobStatus::Done(_)) || results.with(Vec::is_empty) {
             return None;
         }
         let mut categories = Vec::new();
         let mut values = Vec::new();
-        for r in &rs {
-            // Perplexities are unbounded: they would flatten every other bar.
-            for (name, m) in r.metrics.iter().filter(|(name, _)| !name.ends_with("perplexity")) {
-                categories.push(format!("{} {name}", r.task));
-                values.push(Some((m.value, m.stderr)));
+        results.with(|rs| {
+            for r in rs {
+                // Perplexities are unbounded: they would flatten every other bar.
+                for (name, m) in r.metrics.iter().filter(|(name, _)| !name.ends_with("perplexity")) {
+                    categories.push(format!("{} {name}", r.task));
+                    values.push(Some((m.value, m.stderr)));
+                }
             }
-        }
+        });
         let model = state.target.model_untracked().map(|m| m.name.clone()).unwrap_or_default();
         if categories.is_empty() {
             return None;
@@ -317,10 +319,10 @@ pub fn BenchmarksTab() -> impl IntoView {
                 _ => None,
             }}
         </section>
-        <Show when=move || !probe_results.get().is_empty()>
+        <Show when=move || !probe_results.with(Vec::is_empty)>
             <ProbeResults results=probe_results />
         </Show>
-        <Show when=move || !results.get().is_empty()>
+        <Show when=move || !results.with(Vec::is_empty)>
             <section class="card" aria-labelledby="results-title">
                 <h2 id="results-title">"Results"</h2>
                 <ResultsTable results=results groups=suites.clone() />

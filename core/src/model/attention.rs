@@ -8,6 +8,7 @@ use burn::tensor::ops::AttentionModuleOptions;
 use burn::tensor::{Bool, Device, Tensor, TensorData, activation};
 
 use crate::config::{ModelConfig, QkNorm};
+use crate::cpu_kernels::{host_values, is_plain_cpu, masked_softmax, to_tensor};
 use crate::error::Result;
 use crate::model::layers::{Linear, Loader, Norm, ParamMut};
 use crate::model::projections::Projections;
@@ -36,10 +37,11 @@ pub struct Attention {
     scale: f64,
     /// Attend only to the last `window` positions (GPT-Neo's local layers, sliding-window layers).
     window: Option<usize>,
-    /// Use burn's fused attention op (on flex, the CPU backend: one kernel that
+    /// Use burn's fused attention op on flex under autodiff (one kernel that
     /// shares key/value heads without copying them and masks without an additive
-    /// tensor). Elsewhere that op is either the same separate kernels (wgpu
-    /// without autotune) or lacks grouped heads, so we keep our own.
+    /// tensor) until fine-tuning unfuses it. Inference on flex runs
+    /// `cpu_attention`; elsewhere that op is either the same separate kernels
+    /// (wgpu without autotune) or lacks grouped heads, so we keep our own.
     fused: bool,
 }
 
@@ -115,9 +117,11 @@ impl Attention {
             cache.values = Some(v.clone());
         }
         let keys_len = k.dims()[2];
-        let hidden = self.hidden_keys(seq, keys_len, start);
         let device = v.device();
-        let context = if self.fused {
+        let context = if is_plain_cpu(&device) {
+            self.cpu_attention(q, k, v, start)
+        } else if self.fused {
+            let hidden = self.hidden_keys(seq, keys_len, start);
             let mask = Tensor::<2, Bool>::from_data(TensorData::new(hidden, [seq, keys_len]), &device);
             let options = AttentionModuleOptions {
                 scale: Some(self.scale),
@@ -126,6 +130,7 @@ impl Attention {
             };
             attention(q, k, v, Some(mask.unsqueeze::<4>()), None, options)
         } else {
+            let hidden = self.hidden_keys(seq, keys_len, start);
             let (k, v) = (self.repeat_kv(k), self.repeat_kv(v));
             // [batch, heads, seq, keys_len]
             let scores = q.matmul(k.swap_dims(2, 3)) * self.scale;
@@ -137,6 +142,25 @@ impl Attention {
         }; // [batch, heads, seq, head_dim]
         let context = context.swap_dims(1, 2).reshape([batch, seq, self.num_heads * self.head_dim]);
         self.out.forward(context)
+    }
+
+    /// Inference on the CPU (see cpu_kernels): the scores by one batched matmul,
+    /// the causal (and local) softmax on the host, then the values. A key/value
+    /// head's query heads go in one matmul, their rows one after another, so
+    /// keys and values are never copied per query head.
+    fn cpu_attention(&self, q: Tensor<4>, k: Tensor<4>, v: Tensor<4>, start: usize) -> Tensor<4> {
+        let [batch, heads, seq, dim] = q.dims();
+        let [_, kv_heads, keys_len, _] = k.dims();
+        let rows = heads / kv_heads * seq;
+        let q = q.reshape([batch, kv_heads, rows, dim]);
+        let mut weights = host_values(q.matmul(k.swap_dims(2, 3)));
+        let window = self.window;
+        masked_softmax(&mut weights, keys_len, seq, self.scale as f32, |i| {
+            let pos = start + i;
+            (pos + 1).saturating_sub(window.unwrap_or(usize::MAX))..(pos + 1).min(keys_len)
+        });
+        let weights = to_tensor(weights, [batch, kv_heads, rows, keys_len], &v.device());
+        weights.matmul(v).reshape([batch, heads, seq, dim])
     }
 
     /// [batch, kv_heads, s, d] → [batch, heads, s, d], each kv head serving `heads / kv_heads` query heads.

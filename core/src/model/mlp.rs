@@ -4,6 +4,7 @@
 use burn::tensor::Tensor;
 
 use crate::config::{Activation, Architecture, ModelConfig};
+use crate::cpu_kernels::{host_values, is_plain_cpu, silu_gate, to_tensor};
 use crate::error::Result;
 use crate::model::layers::{Linear, Loader, ParamMut, activate, names};
 
@@ -86,6 +87,15 @@ impl Mlp {
     /// `x`: [batch, seq, hidden]
     pub fn forward(&self, x: Tensor<3>) -> Tensor<3> {
         match self {
+            Mlp::Gated { gate, up, down, act: Activation::Silu } if is_plain_cpu(&x.device()) => {
+                // SwiGLU inference on the CPU: one SIMD pass (see cpu_kernels).
+                let device = x.device();
+                let g = gate.forward(x.clone());
+                let dims = g.dims();
+                let mut g = host_values(g);
+                silu_gate(&mut g, &host_values(up.forward(x)));
+                down.forward(to_tensor(g, dims, &device))
+            }
             Mlp::Gated { gate, up, down, act } => down.forward(activate(*act, gate.forward(x.clone())) * up.forward(x)),
             Mlp::Plain { fc_in, fc_out, act } => fc_out.forward(activate(*act, fc_in.forward(x))),
         }
