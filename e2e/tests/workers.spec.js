@@ -2,10 +2,12 @@
 // a run's numbers are the same whatever the number of workers, the batch size
 // or the backend; during a run the main thread never does a forward pass
 // (no task near a batch's 0.5-0.8 s there), and cancel stops the run within
-// half a second. Issue 12 asks for no task over 100 ms: measured here, tasks of
-// up to about 180 ms remain (the page's own work between batches, such as
-// drawing a finished task's results), so this test holds the bound it can
-// (400 ms, room for a slower CI machine) and prints every task over 50 ms.
+// half a second. Issue 12 asks for no task over 100 ms: on this 2-core machine
+// the longest was 53 ms over a whole demo run (`node e2e/profile_bench.mjs
+// --flow benchmarks`, 2026-12-02), once the module's static constructors no
+// longer ran on every call into the wasm (app/src/main.rs); before, tasks of
+// 180 ms here and seconds at a run's end. This test holds 200 ms (room for a
+// slower CI machine) and prints every task over 50 ms.
 import { test, expect, openReady, openTab, waitForRun } from './fixtures.js';
 
 /** Runs the demo tasks; returns the results table and the first task's per-choice log-likelihoods. */
@@ -76,5 +78,5 @@ test('with workers no main-thread task comes near a forward pass during a run, a
   const ended = await page.evaluate(() => performance.now());
   const long = await page.evaluate(([a, b]) => window.__longTasks.filter((e) => e.start >= a && e.start <= b), [started, ended]);
   console.log(`main-thread tasks over 50 ms during ${((ended - started) / 1000).toFixed(1)} s of run: ${JSON.stringify(long.map((e) => Math.round(e.ms)))}`);
-  for (const e of long) expect(e.ms, 'a main-thread task during the run').toBeLessThanOrEqual(400);
+  for (const e of long) expect(e.ms, 'a main-thread task during the run').toBeLessThanOrEqual(200);
 });
